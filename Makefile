@@ -1,0 +1,47 @@
+# Two commands do all the set-up (see README.md):
+#   make lab    create .venv if missing, install the pinned requirements and the helpers, open JupyterLab
+#   make test   the same set-up, then every test: unit tests and strict `pytest --nbval` over notebooks/
+# Re-running is quick: nothing is reinstalled unless requirements.txt or pyproject.toml changed.
+
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+# nbval runs the notebooks with this environment's interpreter (--nbval-current-env), and a sanitize file
+# masks what varies harmlessly (addresses, paths, timings). PYTHONHASHSEED makes runs repeat.
+PYTEST_ARGS ?=
+NBVAL := --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg
+
+.PHONY: lab test unit nbval setup clean-models notebooks
+
+setup: $(STAMP)
+
+$(STAMP): requirements.txt pyproject.toml
+	@test -x $(BIN)/python || { \
+	  $(PYTHON) -c 'import sys; v = sys.version_info[:2]; sys.exit(0 if (3, 10) <= v <= (3, 12) else "error: Python 3.10-3.12 needed, $(PYTHON) is %d.%d; run: make PYTHON=python3.11 ..." % v)' && \
+	  $(PYTHON) -m venv $(VENV); }
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements.txt
+	$(BIN)/python -m pip install --quiet --no-deps -e .
+	@touch $(STAMP)
+
+lab: $(STAMP)
+	$(BIN)/jupyter lab notebooks/
+
+test: $(STAMP)
+	PYTHONHASHSEED=0 $(BIN)/python -m pytest $(NBVAL) tests notebooks $(PYTEST_ARGS); \
+	  status=$$?; if [ $$status -eq 5 ]; then echo "no tests collected"; status=0; fi; exit $$status
+
+unit: $(STAMP)
+	PYTHONHASHSEED=0 $(BIN)/python -m pytest tests $(PYTEST_ARGS)
+
+nbval: $(STAMP)
+	PYTHONHASHSEED=0 $(BIN)/python -m pytest $(NBVAL) notebooks $(PYTEST_ARGS)
+
+clean-models:
+	rm -rf models/
+
+# Re-execute every notebook in a fresh kernel and save it with outputs (then commit them).
+notebooks: $(STAMP)
+	PYTHONHASHSEED=0 $(BIN)/python scripts/run_notebooks.py

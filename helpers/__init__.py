@@ -1,0 +1,26 @@
+"""Plumbing for the course *Handwritten Digit Recognition with a CNN*.
+
+The notebooks write the ideas (layers, ``compile``, ``fit``) themselves and call these plain
+functions for everything else: loading the directory dataset, plots, model files, a user's own image.
+
+Modules, one concern each:
+
+- ``helpers.paths``       where the repository, the bundled data and ``models/`` are
+- ``helpers.data``        directory datasets as ``tf.data`` or numpy arrays, the seed's ImageDataGenerator
+- ``helpers.model``       the seed's CNN (and the improved one)
+- ``helpers.training``    seeds, the training recipes, history files, load-or-train
+- ``helpers.evaluation``  metrics, confusion matrix, per-class report, mistakes
+- ``helpers.plots``       figures (each function returns a matplotlib Figure)
+- ``helpers.model_files`` saving (atomically) and loading ``.keras`` and ``.h5`` files
+- ``helpers.own_images``  turn your own image of a digit into an MNIST-style input
+- ``helpers.idx``         convert the original MNIST IDX files into the folder layout
+- ``helpers.cli``         ``python -m helpers ...``
+
+Importing ``helpers`` does not import TensorFlow; ``quiet_tensorflow()`` does, quietly.
+"""
+
+from helpers.errors import CourseError
+from helpers.quiet import quiet_tensorflow
+
+__all__ = ["CourseError", "quiet_tensorflow"]
+__version__ = "1.0.0"

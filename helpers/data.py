@@ -1,0 +1,248 @@
+"""Directory datasets: class folders ``0``..``9`` of digit images, loaded for Keras.
+
+A *split* folder holds one sub-folder per digit (``train/3/*.png``); a *dataset root* holds ``train/``
+and ``test/`` splits.  Labels come from the folder **names**, so a missing class folder never shifts
+the labels of the others.  Hidden entries (``.ipynb_checkpoints``, ``.DS_Store``, any dotfile) are
+ignored.  PNG, JPG, BMP and GIF files are read; colour or alpha images are converted to grayscale and
+other sizes are resized to 28x28.
+
+Every image is decoded once, up front, so a corrupt file is reported by name before any training starts.
+"""
+
+from __future__ import annotations
+
+import collections
+import functools
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from PIL import Image, UnidentifiedImageError
+
+from helpers.errors import CourseError
+from helpers.paths import BUNDLED_DATASET, TEST_DIR, TRAIN_DIR, display_path
+
+__all__ = [
+    "BUNDLED_DATASET", "TRAIN_DIR", "TEST_DIR", "IMAGE_SIZE", "NUM_CLASSES", "IMAGE_EXTENSIONS",
+    "resolve_split", "list_images", "read_image", "load_arrays", "load_dataset", "one_hot",
+    "seed_generators", "summarize_dataset",
+]
+
+IMAGE_SIZE = 28
+NUM_CLASSES = 10
+IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".gif")
+MAX_IMAGE_PIXELS = 4096 * 4096
+
+
+def _visible(entries: list[Path]) -> list[Path]:
+    return sorted(p for p in entries if not p.name.startswith("."))
+
+
+def _is_split(folder: Path) -> bool:
+    return any(p.is_dir() and p.name.isdigit() for p in _visible(list(folder.iterdir())))
+
+
+def resolve_split(path: Path | str, split: str = "test") -> Path:
+    """Return the split folder to read from ``path``.
+
+    ``path`` may be a split (its sub-folders are digits) or a dataset root holding ``train/`` and
+    ``test/``, in which case ``path/split`` is returned.
+
+    >>> resolve_split(BUNDLED_DATASET, "train") == TRAIN_DIR
+    True
+    """
+    folder = Path(path)
+    if not folder.exists():
+        raise CourseError(f"dataset folder not found: {folder}")
+    if not folder.is_dir():
+        raise CourseError(f"not a folder: {folder}")
+    if (folder / split).is_dir() and not _is_split(folder):
+        return folder / split
+    return folder
+
+
+def list_images(split_dir: Path | str) -> list[tuple[Path, int]]:
+    """List ``(image path, digit)`` pairs of a split folder, checking its layout.
+
+    Raises ``CourseError`` for a missing or empty folder, a sub-folder that is not a digit ``0``..``9``,
+    an empty class folder or a file that is not a supported image.
+    """
+    folder = Path(split_dir)
+    if not folder.is_dir():
+        raise CourseError(f"dataset folder not found: {folder}")
+    pairs: list[tuple[Path, int]] = []
+    entries = _visible(list(folder.iterdir()))
+    class_dirs = [p for p in entries if p.is_dir()]
+    if not class_dirs:
+        raise CourseError(f"no class folders (0..9) in {folder}")
+    for class_dir in class_dirs:
+        if not (class_dir.name.isdigit() and 0 <= int(class_dir.name) < NUM_CLASSES):
+            raise CourseError(f"class folder names must be digits 0..9, found {class_dir}")
+        files = [p for p in _visible(list(class_dir.iterdir())) if p.is_file()]
+        if not files:
+            raise CourseError(f"no images in class folder {class_dir}")
+        for file in files:
+            if file.suffix.lower() not in IMAGE_EXTENSIONS:
+                raise CourseError(f"not a PNG, JPG, BMP or GIF image: {file}")
+            pairs.append((file, int(class_dir.name)))
+    return pairs
+
+
+def open_image(path: Path | str, max_pixels: int = MAX_IMAGE_PIXELS) -> Image.Image:
+    """Open an image file with Pillow, refusing empty, corrupt or oversized files with a ``CourseError``."""
+    path = Path(path)
+    if not path.is_file():
+        raise CourseError(f"image not found: {path}")
+    if path.stat().st_size == 0:
+        raise CourseError(f"empty file (0 bytes): {path}")
+    try:
+        image = Image.open(path)
+        width, height = image.size
+        if width * height > max_pixels:
+            raise CourseError(
+                f"image too large ({width}x{height} pixels, limit {max_pixels:,}): {path}")
+        image.load()
+    except CourseError:
+        raise
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError) as exc:
+        raise CourseError(f"cannot read image {path}: {exc.__class__.__name__}") from None
+    return image
+
+
+def to_grayscale(image: Image.Image) -> Image.Image:
+    """Convert any Pillow image to 8-bit grayscale (``L``); transparent pixels become black background."""
+    if image.mode == "L":
+        return image
+    if "A" in image.getbands() or image.mode == "P" and "transparency" in image.info:
+        rgba = image.convert("RGBA")
+        background = Image.new("RGBA", rgba.size, (0, 0, 0, 255))
+        return Image.alpha_composite(background, rgba).convert("L")
+    return image.convert("L")
+
+
+def read_image(path: Path | str, size: int = IMAGE_SIZE) -> np.ndarray:
+    """Read one image file as a ``(size, size)`` uint8 array: grayscale, resized if needed.
+
+    >>> read_image(TRAIN_DIR / "0" / "0_0000.png").shape
+    (28, 28)
+    """
+    image = to_grayscale(open_image(path))
+    if image.size != (size, size):
+        image = image.resize((size, size), Image.Resampling.BILINEAR)
+    return np.asarray(image, dtype=np.uint8)
+
+
+def _folder_signature(folder: Path) -> tuple[str, float, int]:
+    newest = max((p.stat().st_mtime for p in folder.iterdir()), default=0.0)
+    return (str(folder.resolve()), max(newest, folder.stat().st_mtime), len(list(folder.iterdir())))
+
+
+@functools.lru_cache(maxsize=8)
+def _load_uint8(signature: tuple[str, float, int], size: int) -> tuple[np.ndarray, np.ndarray, tuple[str, ...]]:
+    pairs = list_images(Path(signature[0]))
+    images = np.stack([read_image(path, size) for path, _ in pairs])
+    labels = np.array([label for _, label in pairs], dtype=np.int64)
+    return images, labels, tuple(str(path) for path, _ in pairs)
+
+
+def load_arrays(split_dir: Path | str, size: int = IMAGE_SIZE,
+                return_paths: bool = False) -> tuple[np.ndarray, ...]:
+    """Load a split folder as numpy arrays: ``images`` float32 ``(n, 28, 28, 1)`` in [0, 1] and integer
+    ``labels`` ``(n,)`` taken from the folder names.  With ``return_paths`` also the file paths.
+
+    Decoded images are cached in memory per folder, so loading the same split twice is instant.
+
+    >>> images, labels = load_arrays(TEST_DIR)
+    >>> images.shape, images.dtype, float(images.max()), labels[:3]
+    ((2000, 28, 28, 1), dtype('float32'), 1.0, array([0, 0, 0]))
+    """
+    folder = Path(split_dir)
+    if not folder.is_dir():
+        raise CourseError(f"dataset folder not found: {folder}")
+    images_u8, labels, paths = _load_uint8(_folder_signature(folder), size)
+    images = (images_u8.astype(np.float32) / 255.0)[..., np.newaxis]
+    if return_paths:
+        return images, labels.copy(), np.array(paths)
+    return images, labels.copy()
+
+
+def one_hot(labels: np.ndarray, num_classes: int = NUM_CLASSES) -> np.ndarray:
+    """Integer labels -> one-hot float32 rows (what ``label_mode="categorical"`` gives).
+
+    >>> one_hot(np.array([2]))[0].tolist()
+    [0.0, 0.0, 1.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0]
+    """
+    return np.eye(num_classes, dtype=np.float32)[np.asarray(labels)]
+
+
+def load_dataset(split_dir: Path | str, batch_size: int = 32, shuffle: bool = False,
+                 seed: int = 42, categorical: bool = True) -> Any:
+    """Load a split folder as a batched ``tf.data.Dataset`` of ``(images, labels)``.
+
+    Images are ``(28, 28, 1)`` float32 in [0, 1]; labels are one-hot (``categorical=True``, as the seed's
+    ``class_mode="categorical"``) or integers.  The dataset is cached in memory and prefetched; with
+    ``shuffle=True`` the order changes every epoch, reproducibly for a given ``seed``.
+    """
+    import tensorflow as tf
+
+    images, labels = load_arrays(split_dir)
+    targets = one_hot(labels) if categorical else labels
+    dataset = tf.data.Dataset.from_tensor_slices((images, targets)).cache()
+    if shuffle:
+        dataset = dataset.shuffle(len(images), seed=seed, reshuffle_each_iteration=True)
+    return dataset.batch(batch_size).prefetch(tf.data.AUTOTUNE)
+
+
+def seed_generators(train_dir: Path | str = TRAIN_DIR, test_dir: Path | str = TEST_DIR,
+                    batch_size: int = 32, seed: int = 42) -> tuple[Any, Any]:
+    """The seed's own pipeline: ``ImageDataGenerator(rescale=1/255).flow_from_directory(...)``.
+
+    Keras 3 removed ``ImageDataGenerator`` from ``keras``; TensorFlow 2.21 still ships the legacy class
+    as ``tf.keras.preprocessing.image.ImageDataGenerator``.  ``classes=["0", ..., "9"]`` pins the labels
+    to the folder names (the seed relied on alphabetical order).  Returns ``(train_flow, test_flow)``.
+    """
+    import tensorflow as tf
+
+    for folder in (train_dir, test_dir):
+        list_images(folder)  # clear errors before Keras sees the folder
+    generator = tf.keras.preprocessing.image.ImageDataGenerator(rescale=1.0 / 255)
+    options = dict(target_size=(IMAGE_SIZE, IMAGE_SIZE), color_mode="grayscale", class_mode="categorical",
+                   batch_size=batch_size, classes=[str(d) for d in range(NUM_CLASSES)])
+    train_flow = generator.flow_from_directory(str(train_dir), shuffle=True, seed=seed, **options)
+    test_flow = generator.flow_from_directory(str(test_dir), shuffle=False, **options)
+    return train_flow, test_flow
+
+
+def summarize_split(split_dir: Path | str) -> dict[str, Any]:
+    """Count the images of one split per class, with their sizes and Pillow modes (every file is opened)."""
+    pairs = list_images(split_dir)
+    per_class = collections.Counter(label for _, label in pairs)
+    sizes: collections.Counter[str] = collections.Counter()
+    modes: collections.Counter[str] = collections.Counter()
+    for path, _ in pairs:
+        image = open_image(path)
+        sizes[f"{image.size[0]}x{image.size[1]}"] += 1
+        modes[image.mode] += 1
+    return {
+        "path": display_path(split_dir),
+        "total": len(pairs),
+        "per_class": {str(d): per_class.get(d, 0) for d in range(NUM_CLASSES)},
+        "sizes": dict(sizes.most_common()),
+        "modes": dict(modes.most_common()),
+    }
+
+
+def summarize_dataset(path: Path | str = BUNDLED_DATASET) -> dict[str, dict[str, Any]]:
+    """Validate and summarize a dataset root (``train/`` and ``test/``) or a single split folder.
+
+    Returns ``{split name: summary}``; a single split is reported under its folder name.
+    """
+    folder = Path(path)
+    if not folder.exists():
+        raise CourseError(f"dataset folder not found: {folder}")
+    if not folder.is_dir():
+        raise CourseError(f"not a folder: {folder}")
+    splits = [folder / name for name in ("train", "test") if (folder / name).is_dir()]
+    if splits and not _is_split(folder):
+        return {split.name: summarize_split(split) for split in splits}
+    return {folder.name: summarize_split(folder)}

@@ -1,0 +1,98 @@
+"""Your own image of a digit -> an MNIST-style 28x28 input, the way MNIST itself was made.
+
+MNIST digits are white ink on black, size-normalized to fit a 20x20 box (aspect ratio kept) and centred
+in a 28x28 field by their centre of mass.  A photo or a drawing usually is dark ink on light paper, of
+any size, off-centre: without these steps the model sees something it was never trained on.
+"""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, UnidentifiedImageError
+
+from helpers.data import MAX_IMAGE_PIXELS, open_image
+from helpers.errors import CourseError
+
+MAX_UPLOAD_BYTES = 5 * 1024 * 1024
+STEP_NAMES = ("grayscale", "inverted", "cropped", "fitted 20x20", "centred 28x28")
+
+
+def image_from_bytes(data: bytes, name: str = "upload", max_bytes: int = MAX_UPLOAD_BYTES,
+                     max_pixels: int = MAX_IMAGE_PIXELS) -> Image.Image:
+    """Decode uploaded bytes as an image, refusing empty, oversized, huge or non-image data with a
+    ``CourseError`` naming ``name``."""
+    if not data:
+        raise CourseError(f"empty file (0 bytes): {name}")
+    if len(data) > max_bytes:
+        raise CourseError(f"file too large ({len(data) / 1e6:.1f} MB, limit {max_bytes / 1e6:.0f} MB): {name}")
+    try:
+        image = Image.open(io.BytesIO(data))
+        width, height = image.size
+        if width * height > max_pixels:
+            raise CourseError(f"image too large ({width}x{height} pixels, limit {max_pixels:,}): {name}")
+        image.load()
+    except CourseError:
+        raise
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError) as exc:
+        raise CourseError(f"not a readable image ({exc.__class__.__name__}): {name}") from None
+    return image
+
+
+def grayscale_ink(image: Image.Image) -> np.ndarray:
+    """Grayscale float array in [0, 1].  A transparent image (a drawing with an alpha channel) takes its
+    ink from the alpha channel, so it comes out white ink on black."""
+    if "A" in image.getbands() or (image.mode == "P" and "transparency" in image.info):
+        rgba = np.asarray(image.convert("RGBA"), dtype=np.float32) / 255.0
+        alpha = rgba[..., 3]
+        if alpha.min() < 0.99:  # real transparency: ink where it is opaque and differs from nothing
+            return alpha
+    return np.asarray(image.convert("L"), dtype=np.float32) / 255.0
+
+
+def mnist_steps(image: Image.Image | np.ndarray, threshold: float = 0.2) -> dict[str, np.ndarray]:
+    """Every preprocessing step of an image, in order, as float arrays in [0, 1]:
+    ``grayscale``, ``inverted`` (white ink on black), ``cropped`` (to the ink), ``fitted 20x20`` (longer
+    side 20 pixels, aspect kept), ``centred 28x28`` (centre of mass in the middle).  The last one is the
+    model input.  Raises ``CourseError`` for an image with no ink.
+    """
+    gray = grayscale_ink(image) if isinstance(image, Image.Image) else np.asarray(image, dtype=np.float32)
+    if gray.max() > 1.0:
+        gray = gray / 255.0
+    # MNIST is light ink on a dark background; a photo of paper is the opposite.  The border tells which.
+    border = np.concatenate([gray[0], gray[-1], gray[:, 0], gray[:, -1]])
+    inverted = 1.0 - gray if np.median(border) > 0.5 else gray.copy()
+    # stretch contrast so faint pencil becomes full ink, and drop the paper's grain
+    low, high = float(np.percentile(inverted, 1)), float(inverted.max())
+    if high - low < 1e-3:
+        raise CourseError("no digit found: the image is a single flat colour")
+    stretched = np.clip((inverted - low) / (high - low), 0, 1)
+    stretched[stretched < threshold] = 0.0
+    rows, cols = np.nonzero(stretched)
+    cropped = stretched[rows.min():rows.max() + 1, cols.min():cols.max() + 1]
+    height, width = cropped.shape
+    scale = 20.0 / max(height, width)
+    new_size = (max(1, round(width * scale)), max(1, round(height * scale)))
+    fitted = np.asarray(Image.fromarray((cropped * 255).astype(np.uint8)).resize(new_size, Image.Resampling.LANCZOS),
+                        dtype=np.float32) / 255.0
+    centred = np.zeros((28, 28), dtype=np.float32)
+    total = fitted.sum()
+    row_com = (fitted.sum(axis=1) @ np.arange(fitted.shape[0])) / total
+    col_com = (fitted.sum(axis=0) @ np.arange(fitted.shape[1])) / total
+    top = int(np.clip(round(13.5 - row_com), 0, 28 - fitted.shape[0]))
+    left = int(np.clip(round(13.5 - col_com), 0, 28 - fitted.shape[1]))
+    centred[top:top + fitted.shape[0], left:left + fitted.shape[1]] = fitted
+    return dict(zip(STEP_NAMES, (gray, inverted, cropped, fitted, np.clip(centred, 0, 1))))
+
+
+def to_mnist_input(source: Path | str | bytes | Image.Image | np.ndarray) -> np.ndarray:
+    """A file path, uploaded bytes, a Pillow image or an array -> a ``(28, 28, 1)`` float32 model input."""
+    if isinstance(source, (str, Path)):
+        image = open_image(source)
+    elif isinstance(source, bytes):
+        image = image_from_bytes(source)
+    else:
+        image = source
+    return mnist_steps(image)["centred 28x28"][..., np.newaxis]

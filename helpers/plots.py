@@ -1,0 +1,187 @@
+"""Figures for the course.  Every function returns the matplotlib ``Figure`` (titles and axis labels
+included, modest size) so a notebook can show it, change it or save it."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import matplotlib.pyplot as plt
+import numpy as np
+from matplotlib.figure import Figure
+
+from helpers.data import NUM_CLASSES
+
+DPI = 80
+
+
+def _image(x: np.ndarray) -> np.ndarray:
+    return np.asarray(x).reshape(np.asarray(x).shape[0], -1) if np.asarray(x).ndim == 2 else np.asarray(x)[..., 0]
+
+
+def plot_class_counts(counts: dict[str, int], title: str = "Images per class") -> Figure:
+    """Bar chart of images per digit, e.g. from ``summarize_dataset()['train']['per_class']``."""
+    fig, ax = plt.subplots(figsize=(6, 3), dpi=DPI)
+    digits = list(counts)
+    bars = ax.bar(digits, [counts[d] for d in digits], color="tab:blue")
+    ax.bar_label(bars, fontsize=8)
+    ax.set(title=title, xlabel="digit (class folder)", ylabel="number of images")
+    ax.margins(y=0.15)
+    fig.tight_layout()
+    return fig
+
+
+def plot_samples_per_class(images: np.ndarray, labels: np.ndarray, per_class: int = 8,
+                           title: str = "Sample digits per class") -> Figure:
+    """A grid: one row per digit 0..9, ``per_class`` examples of it (the first ones found)."""
+    fig, axes = plt.subplots(NUM_CLASSES, per_class, figsize=(per_class * 0.7, NUM_CLASSES * 0.75), dpi=DPI)
+    for digit in range(NUM_CLASSES):
+        found = np.flatnonzero(np.asarray(labels) == digit)[:per_class]
+        for column in range(per_class):
+            ax = axes[digit, column]
+            ax.set_xticks([]), ax.set_yticks([])
+            if column < len(found):
+                ax.imshow(_image(images[found[column]]), cmap="gray", vmin=0, vmax=1)
+            if column == 0:
+                ax.set_ylabel(str(digit), rotation=0, labelpad=10, fontsize=11)
+    fig.suptitle(title)
+    fig.tight_layout()
+    return fig
+
+
+def plot_digit_pixels(image: np.ndarray, title: str = "One digit as 28x28 pixel values") -> Figure:
+    """One digit as a heatmap with its pixel values written in the cells (0..255 scale)."""
+    pixels = np.rint(_image(image) * (255 if np.max(image) <= 1 else 1)).astype(int)
+    fig, ax = plt.subplots(figsize=(7.5, 7.5), dpi=DPI)
+    ax.imshow(pixels, cmap="gray_r", vmin=0, vmax=255)
+    for (row, col), value in np.ndenumerate(pixels):
+        if value:
+            ax.text(col, row, str(value), ha="center", va="center", fontsize=5,
+                    color="white" if value > 128 else "black")
+    ax.set(title=title, xlabel="column", ylabel="row")
+    fig.tight_layout()
+    return fig
+
+
+def plot_pixel_histograms(raw: np.ndarray, scaled: np.ndarray) -> Figure:
+    """Histograms of pixel values before ([0, 255]) and after ([0, 1]) normalization."""
+    fig, axes = plt.subplots(1, 2, figsize=(9, 3), dpi=DPI)
+    for ax, values, name in ((axes[0], raw, "raw pixels [0, 255]"), (axes[1], scaled, "normalized pixels [0, 1]")):
+        ax.hist(np.ravel(values), bins=50, color="tab:blue", log=True)
+        ax.set(title=name, xlabel="pixel value", ylabel="count (log scale)")
+    fig.tight_layout()
+    return fig
+
+
+def plot_learning_curves(history: dict[str, Sequence[float]], title: str = "Learning curves") -> Figure:
+    """Accuracy and loss per epoch, train vs validation, from a Keras ``History.history`` dict."""
+    history = getattr(history, "history", history)
+    epochs = np.arange(1, len(history["loss"]) + 1)
+    fig, axes = plt.subplots(1, 2, figsize=(10, 3.6), dpi=DPI)
+    for ax, metric in zip(axes, ("accuracy", "loss")):
+        ax.plot(epochs, history[metric], "o-", ms=3, label=f"train {metric}")
+        if f"val_{metric}" in history:
+            ax.plot(epochs, history[f"val_{metric}"], "s-", ms=3, label=f"validation {metric}")
+        ax.set(title=f"{metric.capitalize()} per epoch", xlabel="epoch", ylabel=metric)
+        ax.grid(alpha=0.3)
+        ax.legend()
+    fig.suptitle(title)
+    fig.tight_layout()
+    return fig
+
+
+def plot_confusion_matrix(matrix: np.ndarray, title: str = "Confusion matrix") -> Figure:
+    """The confusion matrix as a seaborn heatmap with counts; row = true digit, column = prediction."""
+    import seaborn as sns
+
+    fig, ax = plt.subplots(figsize=(6.5, 5.5), dpi=DPI)
+    sns.heatmap(matrix, annot=True, fmt="d", cmap="Blues", cbar=True, ax=ax, square=True,
+                xticklabels=range(NUM_CLASSES), yticklabels=range(NUM_CLASSES), annot_kws={"fontsize": 8})
+    ax.set(title=title, xlabel="predicted digit", ylabel="true digit")
+    fig.tight_layout()
+    return fig
+
+
+def plot_predictions(images: np.ndarray, labels: np.ndarray, predictions: np.ndarray,
+                     probabilities: np.ndarray | None = None, columns: int = 8,
+                     title: str = "Predictions (red: mistakes)") -> Figure:
+    """A grid of digits titled ``true / predicted`` (with confidence if ``probabilities`` is given);
+    mistakes in red."""
+    n = len(images)
+    rows = max(1, int(np.ceil(n / columns)))
+    fig, axes = plt.subplots(rows, columns, figsize=(columns * 1.2, rows * 1.45), dpi=DPI, squeeze=False)
+    for i, ax in enumerate(axes.flat):
+        ax.axis("off")
+        if i >= n:
+            continue
+        ax.imshow(_image(images[i]), cmap="gray", vmin=0, vmax=1)
+        wrong = int(predictions[i]) != int(labels[i])
+        text = f"true {int(labels[i])}\npred {int(predictions[i])}"
+        if probabilities is not None:
+            text += f" ({probabilities[i][int(predictions[i])]:.0%})"
+        ax.set_title(text, fontsize=8, color="red" if wrong else "black")
+    fig.suptitle(title)
+    fig.tight_layout()
+    return fig
+
+
+def plot_confused_pairs(images: np.ndarray, labels: np.ndarray, predictions: np.ndarray,
+                        pairs: Sequence[tuple[int, int, int]], per_pair: int = 5,
+                        title: str = "Examples of the most confused pairs") -> Figure:
+    """One row per ``(true, predicted, count)`` pair (as ``most_confused_pairs`` returns them) showing up
+    to ``per_pair`` test images that are digit ``true`` but were predicted as ``predicted``.
+
+    The grid is always ``len(pairs)`` x ``per_pair`` (empty cells stay blank), so its size does not
+    depend on how many mistakes there are.
+    """
+    rows = max(1, len(pairs))
+    fig, axes = plt.subplots(rows, per_pair, figsize=(per_pair * 1.1, rows * 1.25), dpi=DPI, squeeze=False)
+    for row, ax_row in enumerate(axes):
+        for ax in ax_row:
+            ax.set_xticks([]), ax.set_yticks([])
+            for side in ax.spines.values():
+                side.set_visible(False)
+        if row >= len(pairs):
+            continue
+        true, predicted, count = pairs[row]
+        found = np.flatnonzero((np.asarray(labels) == true) & (np.asarray(predictions) == predicted))[:per_pair]
+        for ax, index in zip(ax_row, found):
+            ax.imshow(_image(images[index]), cmap="gray", vmin=0, vmax=1)
+        ax_row[0].set_ylabel(f"{true} -> {predicted}\n({count}x)", rotation=0, labelpad=28, fontsize=9,
+                             va="center")
+    fig.suptitle(title, fontsize=11)
+    fig.tight_layout()
+    return fig
+
+
+def plot_probabilities(probabilities: np.ndarray, true_label: int | None = None,
+                       title: str = "Class probabilities", ax=None) -> Figure:
+    """Bar chart of the 10 class probabilities of one image; the predicted bar is orange, the true one
+    outlined in green."""
+    if ax is None:
+        fig, ax = plt.subplots(figsize=(4.5, 2.8), dpi=DPI)
+    else:
+        fig = ax.figure
+    probabilities = np.asarray(probabilities)
+    colors = ["tab:blue"] * NUM_CLASSES
+    colors[int(probabilities.argmax())] = "tab:orange"
+    bars = ax.bar(range(NUM_CLASSES), probabilities, color=colors)
+    if true_label is not None:
+        bars[int(true_label)].set_edgecolor("green")
+        bars[int(true_label)].set_linewidth(2.5)
+    ax.set(title=title, xlabel="digit", ylabel="probability", ylim=(0, 1.05), xticks=range(NUM_CLASSES))
+    fig.tight_layout()
+    return fig
+
+
+def plot_image_row(images: Sequence[np.ndarray], titles: Sequence[str], title: str = "",
+                   cmap: str = "gray") -> Figure:
+    """A row of images with a title each (e.g. the preprocessing steps of your own digit)."""
+    fig, axes = plt.subplots(1, len(images), figsize=(1.9 * len(images), 2.3), dpi=DPI, squeeze=False)
+    for ax, image, name in zip(axes[0], images, titles):
+        ax.imshow(np.squeeze(image), cmap=cmap)
+        ax.set_title(name, fontsize=9)
+        ax.set_xticks([]), ax.set_yticks([])
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout()
+    return fig

@@ -1,0 +1,61 @@
+"""Import TensorFlow without its C++ start-up lines.
+
+TensorFlow's C++ runtime writes lines such as ``oneDNN custom operations are on`` and
+``Could not find cuda drivers`` straight to file descriptor 2 while it is imported and when it first
+looks for a GPU.  Jupyter stores them as a cell's stderr when a notebook is executed, but not under
+``pytest --nbval``, so a stored copy would make the notebook test fail.  ``TF_CPP_MIN_LOG_LEVEL`` alone
+does not stop them, and ``TF_ENABLE_ONEDNN_OPTS=0`` does but makes training ~30% slower; so instead we
+point file descriptor 2 at ``/dev/null`` just while TensorFlow starts, then put it back.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import sys
+from collections.abc import Iterator
+
+
+@contextlib.contextmanager
+def stderr_fd_silenced() -> Iterator[None]:
+    """Send everything written to file descriptor 2 to /dev/null inside the ``with`` block."""
+    try:
+        sys.stderr.flush()
+    except Exception:  # pragma: no cover - a closed stderr
+        pass
+    saved = os.dup(2)
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, 2)
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(devnull)
+
+
+def quiet_tensorflow() -> None:
+    """Import TensorFlow and Keras with their start-up log lines silenced. Safe to call many times.
+
+    Example::
+
+        from helpers import quiet_tensorflow
+        quiet_tensorflow()
+        import keras   # no absl / oneDNN / CUDA lines
+    """
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    with stderr_fd_silenced():
+        import tensorflow as tf
+
+        # the first device query is where TensorFlow looks for CUDA and may log an error on a CPU machine
+        tf.config.list_physical_devices()
+        import keras  # noqa: F401
+
+    tf.get_logger().setLevel(logging.ERROR)
+    try:
+        import absl.logging
+
+        absl.logging.set_verbosity(absl.logging.ERROR)
+    except ImportError:  # pragma: no cover
+        pass

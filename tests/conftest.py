@@ -1,0 +1,79 @@
+"""Shared fixtures: small synthetic directory datasets, bundled subsets and one quickly trained model."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from helpers import quiet_tensorflow
+from helpers.paths import TEST_DIR, TRAIN_DIR
+
+quiet_tensorflow()
+
+
+def write_digit_image(path: Path, value: int = 200, size: int = 28, mode: str = "L") -> Path:
+    """A simple synthetic 'digit': a bright bar whose position depends on ``value``."""
+    array = np.zeros((size, size), dtype=np.uint8)
+    array[size // 4: 3 * size // 4, (value % size) // 2 + 2: (value % size) // 2 + 6] = 255
+    image = Image.fromarray(array, mode="L")
+    if mode != "L":
+        image = image.convert(mode)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    image.save(path)
+    return path
+
+
+@pytest.fixture
+def make_split(tmp_path):
+    """Build a split folder ``<tmp>/<name>/<digit>/<i>.png`` with ``per_class`` images for each digit."""
+
+    def _make(name: str = "split", digits=range(10), per_class: int = 2, ext: str = ".png", mode: str = "L",
+              size: int = 28) -> Path:
+        root = tmp_path / name
+        for digit in digits:
+            for i in range(per_class):
+                write_digit_image(root / str(digit) / f"{digit}_{i}{ext}", value=digit * 3 + i, size=size, mode=mode)
+        return root
+
+    return _make
+
+
+def copy_subset(source: Path, target: Path, per_class: int) -> Path:
+    """Copy the first ``per_class`` images of each digit of a bundled split."""
+    for digit in range(10):
+        files = sorted((source / str(digit)).glob("*.png"))[:per_class]
+        (target / str(digit)).mkdir(parents=True)
+        for file in files:
+            shutil.copy(file, target / str(digit) / file.name)
+    return target
+
+
+@pytest.fixture(scope="session")
+def bundled_subset(tmp_path_factory) -> Path:
+    """A dataset root with 100 train and 30 test real digits per class, copied from the bundled data."""
+    root = tmp_path_factory.mktemp("subset")
+    copy_subset(TRAIN_DIR, root / "train", 100)
+    copy_subset(TEST_DIR, root / "test", 30)
+    return root
+
+
+@pytest.fixture(scope="session")
+def trained_model_file(tmp_path_factory) -> Path:
+    """The seed CNN trained 2 epochs on 3,000 bundled digits, saved as .keras and .h5 (a few seconds)."""
+    from helpers.data import load_arrays, one_hot
+    from helpers.model import build_cnn
+    from helpers.model_files import save_model_files
+    from helpers.training import compile_reference, set_seed
+
+    images, labels = load_arrays(TRAIN_DIR)
+    set_seed(0)
+    pick = np.random.default_rng(0).permutation(len(images))[:3000]
+    model = compile_reference(build_cnn())
+    history = model.fit(images[pick], one_hot(labels[pick]), epochs=2, batch_size=32, verbose=0)
+    path = tmp_path_factory.mktemp("model") / "tiny_cnn.keras"
+    save_model_files(model, path, history)
+    return path

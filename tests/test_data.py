@@ -1,0 +1,183 @@
+"""helpers.data: directory datasets, labels from folder names, formats, bad input."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from helpers.data import (list_images, load_arrays, load_dataset, one_hot, read_image, resolve_split,
+                          seed_generators, summarize_dataset)
+from helpers.errors import CourseError
+from helpers.paths import BUNDLED_DATASET, TEST_DIR, TRAIN_DIR
+
+from conftest import write_digit_image
+
+
+def test_bundled_splits_load_with_expected_shapes_and_labels():
+    images, labels = load_arrays(TEST_DIR)
+    assert images.shape == (2000, 28, 28, 1) and images.dtype == np.float32
+    assert 0.0 == images.min() and images.max() == 1.0
+    assert np.bincount(labels, minlength=10).tolist() == [200] * 10
+
+
+def test_labels_come_from_folder_names_not_positions(make_split):
+    split = make_split(digits=[0, 3, 7], per_class=2)  # 1, 2, 4, 5, 6, 8, 9 missing
+    _, labels, paths = load_arrays(split, return_paths=True)
+    assert sorted(set(labels.tolist())) == [0, 3, 7]
+    for label, path in zip(labels, paths):
+        assert path.split("/")[-2] == str(label)
+
+
+def test_hidden_entries_are_ignored(make_split):
+    split = make_split(digits=[1, 2], per_class=1)
+    (split / ".ipynb_checkpoints").mkdir()
+    (split / ".DS_Store").write_bytes(b"\x00\x01junk")
+    (split / "1" / ".DS_Store").write_bytes(b"junk")
+    write_digit_image(split / "2" / ".hidden.png")
+    assert len(list_images(split)) == 2
+
+
+@pytest.mark.parametrize("ext, mode", [(".png", "RGB"), (".png", "RGBA"), (".jpg", "RGB"), (".bmp", "L"),
+                                       (".gif", "P"), (".jpeg", "L"), (".png", "LA")])
+def test_formats_and_modes_become_28x28_grayscale(make_split, ext, mode):
+    split = make_split(digits=[5], per_class=1, ext=ext, mode=mode)
+    images, labels = load_arrays(split)
+    assert images.shape == (1, 28, 28, 1) and labels.tolist() == [5]
+    assert images.max() > 0.9 and images.min() < 0.1  # the bright bar survived the conversion
+
+
+def test_other_sizes_are_resized(make_split):
+    split = make_split(digits=[4], per_class=1, size=64)
+    image = read_image(next((split / "4").iterdir()))
+    assert image.shape == (28, 28)
+    assert image.max() > 200
+
+
+def test_transparent_pixels_become_black_background(tmp_path):
+    rgba = np.zeros((28, 28, 4), dtype=np.uint8)
+    rgba[5:20, 10:14] = (255, 255, 255, 255)  # an opaque white stroke on a transparent background
+    Image.fromarray(rgba, mode="RGBA").save(tmp_path / "x.png")
+    image = read_image(tmp_path / "x.png")
+    assert image[0, 0] == 0 and image[10, 11] == 255
+
+
+def test_resolve_split_accepts_root_or_split(bundled_subset):
+    assert resolve_split(BUNDLED_DATASET, "train") == TRAIN_DIR
+    assert resolve_split(bundled_subset, "test") == bundled_subset / "test"
+    assert resolve_split(bundled_subset / "train", "test") == bundled_subset / "train"
+
+
+@pytest.mark.parametrize("problem, message", [
+    ("missing", "dataset folder not found"),
+    ("no_class_folders", "no class folders"),
+    ("non_digit_folder", "class folder names must be digits"),
+    ("digit_out_of_range", "class folder names must be digits"),
+    ("empty_class", "no images in class folder"),
+    ("zero_byte", "empty file (0 bytes)"),
+    ("corrupt", "cannot read image"),
+    ("not_an_image", "not a PNG, JPG, BMP or GIF image"),
+])
+def test_bad_datasets_raise_one_line_errors_naming_the_culprit(make_split, tmp_path, problem, message):
+    split = make_split(digits=[0, 1], per_class=1)
+    culprit = {
+        "missing": tmp_path / "nope",
+        "no_class_folders": tmp_path / "flat",
+        "non_digit_folder": split / "cats",
+        "digit_out_of_range": split / "10",
+        "empty_class": split / "2",
+        "zero_byte": split / "1" / "empty.png",
+        "corrupt": split / "1" / "broken.png",
+        "not_an_image": split / "1" / "notes.txt",
+    }[problem]
+    target = culprit if problem in ("missing", "no_class_folders") else split
+    if problem == "no_class_folders":
+        culprit.mkdir()
+        write_digit_image(culprit / "loose.png")
+    elif problem in ("non_digit_folder", "digit_out_of_range"):
+        write_digit_image(culprit / "a.png")
+    elif problem == "empty_class":
+        culprit.mkdir()
+    elif problem == "zero_byte":
+        culprit.write_bytes(b"")
+    elif problem == "corrupt":
+        culprit.write_bytes(b"\x89PNG\r\n\x1a\n" + b"\x00garbage" * 10)
+    elif problem == "not_an_image":
+        culprit.write_text("hello")
+    with pytest.raises(CourseError) as excinfo:
+        load_arrays(target)
+    text = str(excinfo.value)
+    assert message in text and str(culprit) in text and "\n" not in text
+
+
+def test_truncated_png_is_reported_by_name(tmp_path):
+    write_digit_image(tmp_path / "ok.png", size=64)
+    data = (tmp_path / "ok.png").read_bytes()
+    (tmp_path / "cut.png").write_bytes(data[: len(data) // 2])
+    with pytest.raises(CourseError, match="cut.png"):
+        read_image(tmp_path / "cut.png")
+
+
+def test_one_hot():
+    encoded = one_hot(np.array([0, 9, 3]))
+    assert encoded.shape == (3, 10) and encoded.dtype == np.float32
+    assert encoded.argmax(axis=1).tolist() == [0, 9, 3] and encoded.sum() == 3
+
+
+def test_load_dataset_batches_one_hot_and_shuffles_reproducibly(bundled_subset):
+    dataset = load_dataset(bundled_subset / "test", batch_size=32)
+    images, labels = next(iter(dataset))
+    assert tuple(images.shape) == (32, 28, 28, 1) and tuple(labels.shape) == (32, 10)
+    assert float(labels.numpy().sum()) == 32.0
+    assert sum(int(b[0].shape[0]) for b in dataset) == 300
+    integer = load_dataset(bundled_subset / "test", batch_size=300, categorical=False)
+    assert next(iter(integer))[1].numpy().tolist() == sorted(next(iter(integer))[1].numpy().tolist())
+
+    def first_labels(seed):
+        shuffled = load_dataset(bundled_subset / "test", batch_size=300, shuffle=True, seed=seed, categorical=False)
+        return next(iter(shuffled))[1].numpy().tolist()
+
+    assert first_labels(1) == first_labels(1)
+    assert first_labels(1) != first_labels(2)
+
+
+def test_seed_generators_use_folder_names_and_scale(bundled_subset, capsys):
+    train_flow, test_flow = seed_generators(bundled_subset / "train", bundled_subset / "test", batch_size=16)
+    assert train_flow.samples == 1000 and test_flow.samples == 300
+    assert train_flow.class_indices == {str(d): d for d in range(10)}
+    images, labels = next(iter(test_flow))
+    assert images.shape == (16, 28, 28, 1) and labels.shape == (16, 10)
+    assert 0.0 <= images.min() and images.max() <= 1.0
+    # same pixels as the course's own loader
+    ours, our_labels = load_arrays(bundled_subset / "test")
+    np.testing.assert_allclose(images, ours[:16], atol=1e-6)
+    assert labels.argmax(axis=1).tolist() == our_labels[:16].tolist()
+
+
+def test_seed_generators_keep_labels_when_a_class_is_missing(make_split):
+    split = make_split(digits=[2, 8], per_class=1)
+    flow, _ = seed_generators(split, split, batch_size=2)
+    assert flow.class_indices["8"] == 8 and flow.samples == 2
+
+
+def test_summarize_dataset_counts_sizes_and_modes(make_split, tmp_path):
+    root = tmp_path / "root"
+    make_split(name="root/train", digits=[1, 2], per_class=3)
+    make_split(name="root/test", digits=[1], per_class=1, size=32, mode="RGB")
+    summary = summarize_dataset(root)
+    assert set(summary) == {"train", "test"}
+    assert summary["train"]["total"] == 6 and summary["train"]["per_class"]["2"] == 3
+    assert summary["train"]["per_class"]["0"] == 0
+    assert summary["test"]["sizes"] == {"32x32": 1} and summary["test"]["modes"] == {"RGB": 1}
+    only = summarize_dataset(root / "train")
+    assert list(only) == ["train"]
+
+
+def test_bundled_summary_matches_manifest():
+    import json
+
+    manifest = json.loads((BUNDLED_DATASET / "manifest.json").read_text())
+    summary = summarize_dataset()
+    for split in ("train", "test"):
+        assert summary[split]["per_class"] == manifest["splits"][split]["per_class"]
+        assert summary[split]["sizes"] == {"28x28": manifest["splits"][split]["total"]}

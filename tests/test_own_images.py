@@ -1,0 +1,96 @@
+"""helpers.own_images: a user's image -> MNIST-style input, step by step, with clear refusals."""
+
+import io
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from helpers.data import TEST_DIR, read_image
+from helpers.errors import CourseError
+from helpers.evaluation import predict_one
+from helpers.model_files import load_model
+from helpers.own_images import STEP_NAMES, image_from_bytes, mnist_steps, to_mnist_input
+
+
+def paper_photo(digit_u8: np.ndarray, size=(240, 180), offset=(30, 100), scale=5) -> Image.Image:
+    """A 'photo' of an MNIST digit: dark ink on light grey paper, enlarged, off-centre, RGB, noisy."""
+    rng = np.random.default_rng(0)
+    big = np.asarray(Image.fromarray(digit_u8).resize((28 * scale, 28 * scale), Image.Resampling.BILINEAR))
+    page = np.full((size[1], size[0]), 225.0) + rng.normal(0, 4, (size[1], size[0]))
+    top, left = offset
+    region = page[top:top + big.shape[0], left:left + big.shape[1]]
+    region -= big[: region.shape[0], : region.shape[1]] * 0.8
+    return Image.fromarray(np.clip(page, 0, 255).astype(np.uint8)).convert("RGB")
+
+
+def centre_of_mass(image: np.ndarray) -> tuple[float, float]:
+    rows, cols = np.indices(image.shape)
+    return float((rows * image).sum() / image.sum()), float((cols * image).sum() / image.sum())
+
+
+def test_steps_follow_the_mnist_recipe():
+    digit = read_image(TEST_DIR / "7" / sorted(p.name for p in (TEST_DIR / "7").iterdir())[0])
+    steps = mnist_steps(paper_photo(digit))
+    assert list(steps) == list(STEP_NAMES)
+    assert steps["grayscale"].shape == (180, 240)
+    assert steps["inverted"][0, 0] < 0.2  # paper became the black background
+    assert max(steps["fitted 20x20"].shape) == 20
+    final = steps["centred 28x28"]
+    assert final.shape == (28, 28) and 0 <= final.min() and final.max() <= 1
+    row, col = centre_of_mass(final)
+    assert abs(row - 13.5) <= 1 and abs(col - 13.5) <= 1
+    assert final[:2].sum() == 0 and final[:, :2].sum() == 0  # a border, as in MNIST
+
+
+def test_photographed_digits_are_read_by_a_trained_model(trained_model_file):
+    model = load_model(trained_model_file)
+    correct = 0
+    for digit in range(10):
+        first = sorted((TEST_DIR / str(digit)).iterdir())[0]
+        x = to_mnist_input(paper_photo(read_image(first), offset=(10 + 3 * digit, 20 + 7 * digit)))
+        correct += int(predict_one(model, x).argmax() == digit)
+    assert correct >= 8
+
+
+def test_transparent_drawing_uses_its_alpha_channel():
+    rgba = np.zeros((100, 100, 4), dtype=np.uint8)
+    rgba[20:80, 45:55] = (0, 0, 0, 255)  # a black stroke on a transparent canvas: "1"
+    x = to_mnist_input(Image.fromarray(rgba, mode="RGBA"))
+    assert x.shape == (28, 28, 1) and x.max() == pytest.approx(1.0) and x[0, 0, 0] == 0
+
+
+def test_accepts_path_bytes_and_arrays(tmp_path):
+    image = Image.new("L", (50, 50), 255)
+    image.paste(0, (20, 10, 30, 40))
+    image.save(tmp_path / "d.png")
+    from_path = to_mnist_input(tmp_path / "d.png")
+    from_bytes = to_mnist_input((tmp_path / "d.png").read_bytes())
+    from_array = to_mnist_input(np.asarray(image))
+    np.testing.assert_allclose(from_path, from_bytes)
+    np.testing.assert_allclose(from_path, from_array, atol=1e-6)
+
+
+@pytest.mark.parametrize("data, message", [
+    (b"", "empty file"),
+    (b"GIF89a not really", "not a readable image"),
+    (b"%PDF-1.4 hello", "not a readable image"),
+    (b"\x00" * (5 * 1024 * 1024 + 1), "file too large"),
+])
+def test_bad_uploads_are_refused_by_name(data, message):
+    with pytest.raises(CourseError, match=message) as excinfo:
+        image_from_bytes(data, name="upload.png")
+    assert "upload.png" in str(excinfo.value)
+
+
+def test_decompression_bomb_is_refused_before_decoding():
+    buffer = io.BytesIO()
+    Image.new("1", (5000, 5000)).save(buffer, format="PNG")  # tiny file, 25 megapixels
+    assert len(buffer.getvalue()) < 100_000
+    with pytest.raises(CourseError, match="image too large"):
+        image_from_bytes(buffer.getvalue(), name="bomb.png")
+
+
+def test_blank_image_has_no_digit():
+    with pytest.raises(CourseError, match="no digit found"):
+        mnist_steps(Image.new("L", (40, 40), 255))

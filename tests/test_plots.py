@@ -1,0 +1,82 @@
+"""helpers.plots: each function returns a Figure with a title and labelled axes."""
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+from matplotlib.figure import Figure  # noqa: E402
+
+from helpers import plots  # noqa: E402
+
+RNG = np.random.default_rng(0)
+IMAGES = RNG.random((30, 28, 28, 1), dtype=np.float32)
+LABELS = np.arange(30) % 10
+
+
+@pytest.fixture(autouse=True)
+def _close_figures():
+    yield
+    plt.close("all")
+
+
+def _titles(fig: Figure) -> list[str]:
+    return [ax.get_title() for ax in fig.axes] + ([fig._suptitle.get_text()] if fig._suptitle else [])
+
+
+def test_class_counts_bar_chart():
+    fig = plots.plot_class_counts({str(d): 10 + d for d in range(10)})
+    ax = fig.axes[0]
+    assert [round(p.get_height()) for p in ax.patches] == [10 + d for d in range(10)]
+    assert ax.get_xlabel() and ax.get_ylabel() and ax.get_title()
+
+
+def test_samples_per_class_grid_has_a_row_per_digit():
+    fig = plots.plot_samples_per_class(IMAGES, LABELS, per_class=3)
+    assert len(fig.axes) == 30
+    assert [fig.axes[3 * d].get_ylabel() for d in range(10)] == [str(d) for d in range(10)]
+    assert "Sample" in _titles(fig)[-1]
+
+
+def test_learning_curves_plot_train_and_validation():
+    history = {"loss": [0.5, 0.3, 0.2], "accuracy": [0.8, 0.9, 0.95], "val_loss": [0.4, 0.3, 0.35],
+               "val_accuracy": [0.85, 0.9, 0.91]}
+    fig = plots.plot_learning_curves(history)
+    accuracy_ax, loss_ax = fig.axes
+    assert len(accuracy_ax.lines) == 2 and len(loss_ax.lines) == 2
+    assert list(loss_ax.lines[1].get_ydata()) == [0.4, 0.3, 0.35]
+    assert list(accuracy_ax.lines[0].get_xdata()) == [1, 2, 3]
+    assert accuracy_ax.get_xlabel() == "epoch" and loss_ax.get_ylabel() == "loss"
+
+
+def test_confusion_matrix_heatmap_annotates_counts():
+    matrix = np.diag(np.arange(10) + 1)
+    matrix[3, 5] = 7
+    fig = plots.plot_confusion_matrix(matrix)
+    ax = fig.axes[0]
+    texts = [t.get_text() for t in ax.texts]
+    assert len(texts) == 100 and texts[3 * 10 + 5] == "7"
+    assert ax.get_xlabel() == "predicted digit" and ax.get_ylabel() == "true digit"
+
+
+def test_predictions_grid_marks_mistakes_in_red():
+    predictions = LABELS.copy()
+    predictions[2] = 7
+    probabilities = np.eye(10)[predictions]
+    fig = plots.plot_predictions(IMAGES[:10], LABELS[:10], predictions[:10], probabilities[:10], columns=5)
+    colours = [ax.title.get_color() for ax in fig.axes]
+    assert colours[2] == "red" and colours.count("red") == 1
+    assert fig.axes[0].get_title() == "true 0\npred 0 (100%)"
+
+
+def test_probabilities_digit_pixels_histograms_and_image_row():
+    fig = plots.plot_probabilities(np.full(10, 0.1), true_label=3)
+    assert len(fig.axes[0].patches) == 10
+    fig = plots.plot_digit_pixels(IMAGES[0])
+    assert fig.axes[0].get_title() and len(fig.axes[0].texts) > 700
+    fig = plots.plot_pixel_histograms(IMAGES * 255, IMAGES)
+    assert len(fig.axes) == 2 and fig.axes[1].get_xlabel() == "pixel value"
+    fig = plots.plot_image_row([IMAGES[0], IMAGES[1]], ["a", "b"], title="steps")
+    assert [ax.get_title() for ax in fig.axes] == ["a", "b"]
