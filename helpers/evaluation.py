@@ -20,11 +20,15 @@ def predict_probabilities(model: Any, images: np.ndarray, batch_size: int = 256)
 def predict_one(model: Any, image: np.ndarray) -> np.ndarray:
     """Class probabilities ``(10,)`` for one ``(28, 28)`` or ``(28, 28, 1)`` image.
 
-    Calls the model directly instead of ``model.predict``: for a single image that skips building a
-    dataset and a prediction loop (milliseconds instead of tens of milliseconds), which keeps widgets snappy.
+    Uses ``model.predict_on_batch`` instead of ``model.predict``: for a single image ``predict`` builds a
+    dataset, callbacks and a prediction loop on every call (tens to hundreds of milliseconds), while
+    ``predict_on_batch`` runs Keras's compiled prediction step, traced once per model and then reused
+    (about a millisecond; the first call pays the tracing).  Calling the model eagerly,
+    ``model(batch, training=False)``, gives the same numbers but re-runs each layer in Python (~10 ms on a
+    busy 2-core CPU).  ``benchmarks/predict_latency.py`` measures all three.  This keeps widgets snappy.
     """
     batch = np.asarray(image, dtype=np.float32).reshape(1, 28, 28, 1)
-    return np.asarray(model(batch, training=False))[0]
+    return np.asarray(model.predict_on_batch(batch))[0]
 
 
 def confusion(labels: np.ndarray, predictions: np.ndarray) -> np.ndarray:

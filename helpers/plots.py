@@ -72,17 +72,25 @@ def plot_pixel_histograms(raw: np.ndarray, scaled: np.ndarray) -> Figure:
     return fig
 
 
-def plot_learning_curves(history: dict[str, Sequence[float]], title: str = "Learning curves") -> Figure:
-    """Accuracy and loss per epoch, train vs validation, from a Keras ``History.history`` dict."""
+def plot_learning_curves(history: dict[str, Sequence[float]], title: str = "Learning curves",
+                         axes=None) -> Figure:
+    """Accuracy and loss per epoch, train vs validation, from a Keras ``History.history`` dict.
+
+    ``axes``: two Axes to draw into (e.g. of a ``matplotlib.figure.Figure`` made outside pyplot, as the
+    playground widget does from its training thread); by default a new figure."""
     history = getattr(history, "history", history)
     epochs = np.arange(1, len(history["loss"]) + 1)
-    fig, axes = plt.subplots(1, 2, figsize=(10, 3.6), dpi=DPI)
+    if axes is None:
+        fig, axes = plt.subplots(1, 2, figsize=(10, 3.6), dpi=DPI)
+    else:
+        fig = axes[0].figure
     for ax, metric in zip(axes, ("accuracy", "loss")):
         ax.plot(epochs, history[metric], "o-", ms=3, label=f"train {metric}")
         if f"val_{metric}" in history:
             ax.plot(epochs, history[f"val_{metric}"], "s-", ms=3, label=f"validation {metric}")
         ax.set(title=f"{metric.capitalize()} per epoch", xlabel="epoch", ylabel=metric)
         ax.grid(alpha=0.3)
+        ax.xaxis.get_major_locator().set_params(integer=True)  # whole epochs only, no "2.5"
         ax.legend()
     fig.suptitle(title)
     fig.tight_layout()
@@ -108,7 +116,8 @@ def plot_predictions(images: np.ndarray, labels: np.ndarray, predictions: np.nda
     mistakes in red."""
     n = len(images)
     rows = max(1, int(np.ceil(n / columns)))
-    fig, axes = plt.subplots(rows, columns, figsize=(columns * 1.2, rows * 1.45), dpi=DPI, squeeze=False)
+    # 1.7 inches per row: room for the two-line titles above each image
+    fig, axes = plt.subplots(rows, columns, figsize=(columns * 1.2, rows * 1.7), dpi=DPI, squeeze=False)
     for i, ax in enumerate(axes.flat):
         ax.axis("off")
         if i >= n:
@@ -181,6 +190,30 @@ def plot_image_row(images: Sequence[np.ndarray], titles: Sequence[str], title: s
         ax.imshow(np.squeeze(image), cmap=cmap)
         ax.set_title(name, fontsize=9)
         ax.set_xticks([]), ax.set_yticks([])
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout()
+    return fig
+
+
+def plot_image_grid(rows: Sequence[Sequence[np.ndarray]], row_labels: Sequence[str], title: str = "",
+                    column_titles: Sequence[str] | None = None) -> Figure:
+    """A grid of digits, one row per list in ``rows`` labelled by ``row_labels`` (e.g. originals, then
+    randomly augmented copies of the same digits, notebook 10).
+
+    >>> fig = plot_image_grid([originals, augmented], ["original", "augmented"])   # doctest: +SKIP
+    """
+    n_rows, n_columns = len(rows), max(len(row) for row in rows)
+    fig, axes = plt.subplots(n_rows, n_columns, figsize=(n_columns * 1.0 + 0.8, n_rows * 1.05 + 0.4), dpi=DPI,
+                             squeeze=False)
+    for r, (ax_row, images) in enumerate(zip(axes, rows)):
+        for c, ax in enumerate(ax_row):
+            ax.set_xticks([]), ax.set_yticks([])
+            if c < len(images):
+                ax.imshow(_image(images[c]), cmap="gray", vmin=0, vmax=1)
+            if r == 0 and column_titles is not None and c < len(column_titles):
+                ax.set_title(column_titles[c], fontsize=9)
+        ax_row[0].set_ylabel(row_labels[r], rotation=0, ha="right", va="center", fontsize=9)
     if title:
         fig.suptitle(title)
     fig.tight_layout()

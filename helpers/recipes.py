@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-RECIPE_NAMES = ("reference",)
+RECIPE_NAMES = ("reference", "improved")
 
 
 def _reference(**options: Any) -> tuple[Any, dict]:
@@ -17,6 +17,13 @@ def _reference(**options: Any) -> tuple[Any, dict]:
     return train_reference(**options)
 
 
+def _improved(**options: Any) -> tuple[Any, dict]:
+    from helpers.training import train_improved
+
+    return train_improved(**options)
+
+
 RECIPES: dict[str, Callable[..., tuple[Any, dict]]] = {
     "reference": _reference,
+    "improved": _improved,
 }

@@ -1,0 +1,400 @@
+"""Notebook 08's interactive tools: ipywidgets and ipycanvas wired to the plain functions of
+``helpers.playground``.
+
+Each function returns one widget to display in a cell::
+
+    test_set_explorer(model, images, labels)      # slide through test digits and their probabilities
+    hyperparameter_playground(reference_metrics)  # change the CNN, press Train, compare with the reference
+    upload_digit(model)                           # your own photo or scan of a digit
+    drawing_pad(model)                            # draw a digit with the mouse
+
+The returned box keeps its named parts in ``box.parts`` (a dict of widgets), so a test, or you, can drive
+it from code: ``explorer.parts["show"].value = "misclassified"``.  The hyperparameter playground also
+keeps its last result in ``box.state["result"]`` (the trained model, its history and test metrics).
+
+Figures are drawn on ``matplotlib.figure.Figure`` objects (not pyplot) and shown as PNG ``Image``
+widgets: nothing is printed into the cell, which keeps ``pytest --nbval`` outputs stable, and the
+training thread never touches pyplot's global state.
+"""
+
+from __future__ import annotations
+
+import html
+import io
+import threading
+from collections.abc import Mapping
+from typing import Any
+
+import ipywidgets as widgets
+import numpy as np
+from matplotlib.figure import Figure
+
+from helpers.errors import CourseError
+from helpers.evaluation import predict_one, predict_probabilities
+from helpers.playground import (PLAYGROUND_DEFAULTS, PLAYGROUND_LIMITS, canvas_to_steps, compare_with_reference,
+                                describe_prediction, describe_settings, epoch_line, explorer_indices, plural,
+                                playground_settings_to_kwargs, train_and_evaluate, upload_to_steps)
+from helpers.plots import DPI, plot_learning_curves, plot_probabilities
+
+WIDE = {"description_width": "110px"}
+
+
+# --------------------------------------------------------------------------------------------- figures
+def figure_png(fig: Figure) -> bytes:
+    """A matplotlib figure as PNG bytes (for an ``ipywidgets.Image``)."""
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=DPI)
+    return buffer.getvalue()
+
+
+def prediction_png(image: np.ndarray, probabilities: np.ndarray, true_label: int | None = None,
+                   title: str = "model input") -> bytes:
+    """One digit (left) and its 10 class probabilities (right) as PNG bytes."""
+    fig = Figure(figsize=(6.4, 2.5), dpi=DPI)
+    left, right = fig.subplots(1, 2, gridspec_kw={"width_ratios": [1, 2.3]})
+    left.imshow(np.asarray(image).reshape(28, 28), cmap="gray", vmin=0, vmax=1)
+    left.set_title(title, fontsize=9)
+    left.set_xticks([]), left.set_yticks([])
+    plot_probabilities(probabilities, true_label, title="class probabilities", ax=right)
+    return figure_png(fig)
+
+
+def steps_png(steps: Mapping[str, np.ndarray]) -> bytes:
+    """The preprocessing steps of ``mnist_steps`` side by side, as PNG bytes."""
+    fig = Figure(figsize=(1.6 * len(steps), 2.0), dpi=DPI)
+    for ax, (name, image) in zip(np.atleast_1d(fig.subplots(1, len(steps))), steps.items()):
+        ax.imshow(image, cmap="gray", vmin=0, vmax=1)
+        ax.set_title(f"{name}\n{image.shape[1]}x{image.shape[0]}", fontsize=8)
+        ax.set_xticks([]), ax.set_yticks([])
+    fig.tight_layout()
+    return figure_png(fig)
+
+
+def learning_curve_png(history: Mapping[str, list[float]], title: str = "Your model") -> bytes:
+    """Accuracy and loss per epoch so far, as PNG bytes (``plot_learning_curves`` on a pyplot-free figure)."""
+    fig = Figure(figsize=(8, 2.9), dpi=DPI)
+    plot_learning_curves(dict(history), title=title, axes=fig.subplots(1, 2))
+    return figure_png(fig)
+
+
+def _show(widget: widgets.Widget, visible: bool) -> None:
+    widget.layout.display = None if visible else "none"
+
+
+def _error(message: str) -> str:
+    return f'<span style="color:#b00020">&#9888; {html.escape(message)}</span>'
+
+
+def _header(title: str, text: str) -> widgets.HTML:
+    return widgets.HTML(f"<b>{html.escape(title)}</b> &middot; {html.escape(text)}")
+
+
+# -------------------------------------------------------------------------------------------- explorer
+def test_set_explorer(model: Any, images: np.ndarray, labels: np.ndarray,
+                      probabilities: np.ndarray | None = None) -> widgets.VBox:
+    """Slide through the test digits, all of them, only the mistakes or only the correct ones, of any
+    digit or one, and see each image with its 10 class probabilities.
+
+    ``probabilities`` ``(n, 10)`` are computed once with ``model.predict`` (in batches) if not given, so
+    moving the slider only draws.  Parts: ``show``, ``digit`` (-1 = any), ``slider``, ``caption``, ``picture``.
+    """
+    probabilities = predict_probabilities(model, images) if probabilities is None else np.asarray(probabilities)
+    labels = np.asarray(labels)
+    predictions = probabilities.argmax(axis=1)
+    show = widgets.Dropdown(options=[("all test digits", "all"), ("misclassified only", "misclassified"),
+                                     ("correct only", "correct")], value="all", description="show", style=WIDE)
+    digit = widgets.Dropdown(options=[("any", -1)] + [(str(d), d) for d in range(10)], value=-1,
+                             description="true digit", style=WIDE)
+    slider = widgets.IntSlider(value=0, min=0, max=max(0, len(labels) - 1), description="position",
+                               continuous_update=False, style=WIDE, layout=widgets.Layout(width="420px"))
+    caption = widgets.HTML()
+    picture = widgets.Image(format="png")
+    state: dict[str, Any] = {"indices": np.arange(len(labels)), "quiet": False}
+
+    def render(change: Any = None) -> None:
+        if state["quiet"]:
+            return
+        indices = state["indices"]
+        if len(indices) == 0:
+            caption.value = "No test digit matches this filter."
+            _show(picture, False)
+            return
+        index = int(indices[slider.value])
+        caption.value = html.escape(f"{slider.value + 1} of {len(indices):,} matching digits · test image "
+                                    f"#{index}: " + describe_prediction(probabilities[index], labels[index]))
+        picture.value = prediction_png(images[index], probabilities[index], labels[index], f"test image #{index}")
+        _show(picture, True)
+
+    def refilter(change: Any = None) -> None:
+        state["indices"] = explorer_indices(labels, predictions, show.value,
+                                            None if digit.value == -1 else digit.value)
+        state["quiet"] = True
+        try:
+            slider.value = 0
+            slider.max = max(0, len(state["indices"]) - 1)
+            slider.disabled = len(state["indices"]) <= 1
+        finally:
+            state["quiet"] = False
+        render()
+
+    show.observe(refilter, "value")
+    digit.observe(refilter, "value")
+    slider.observe(render, "value")
+    render()
+    box = widgets.VBox([_header("Test-set explorer", "choose which test digits to step through, then move "
+                                "the slider (or click it and use the arrow keys)."),
+                        widgets.HBox([show, digit]), slider, caption, picture])
+    box.parts = {"show": show, "digit": digit, "slider": slider, "caption": caption, "picture": picture}
+    return box
+
+
+test_set_explorer.__test__ = False  # a widget builder, not a pytest test, whatever its name says
+
+
+# ------------------------------------------------------------------------------- hyperparameter playground
+def hyperparameter_playground(reference_metrics: Mapping[str, float],
+                              test_data: tuple[np.ndarray, np.ndarray] | None = None,
+                              background: bool = True) -> widgets.VBox:
+    """Sliders for the CNN's filters, Dense units, dropout, learning rate, epochs and training-set size;
+    **Train** trains ``train_custom`` on the bundled training digits, with a progress bar and a learning
+    curve that grows each epoch, then scores the model on the test split and compares it with
+    ``reference_metrics`` (``{"accuracy": ..., "loss": ...}`` of the reference model on the same split).
+
+    Nothing trains until Train is clicked.  With ``background=True`` training runs in a thread, so the
+    notebook stays usable and **Stop** can end it after the current epoch; ``background=False`` trains
+    inside the click (tests).  ``test_data`` defaults to the bundled test split.
+    """
+    limits = PLAYGROUND_LIMITS
+    defaults = PLAYGROUND_DEFAULTS
+
+    def int_slider(name: str, description: str, step: int) -> widgets.IntSlider:
+        low, high = limits[name]
+        return widgets.IntSlider(value=defaults[name], min=low, max=high, step=step, description=description,
+                                 continuous_update=False, style=WIDE)
+
+    settings = {
+        "conv1": int_slider("conv1", "conv1 filters", 4),
+        "conv2": int_slider("conv2", "conv2 filters", 4),
+        "dense_units": int_slider("dense_units", "dense units", 8),
+        "dropout": widgets.FloatSlider(value=defaults["dropout"], min=limits["dropout"][0],
+                                       max=limits["dropout"][1], step=0.1, description="dropout",
+                                       continuous_update=False, style=WIDE),
+        "learning_rate": widgets.FloatLogSlider(value=defaults["learning_rate"], base=10, min=-4, max=-1, step=0.25,
+                                                description="learning rate", readout_format=".0e",
+                                                continuous_update=False, style=WIDE),
+        "epochs": int_slider("epochs", "epochs", 1),
+        "train_size": int_slider("train_size", "training digits", 200),
+    }
+    train = widgets.Button(description="Train", button_style="primary", icon="play")
+    stop = widgets.Button(description="Stop", icon="stop", disabled=True, tooltip="stop after the current epoch")
+    progress = widgets.IntProgress(value=0, min=0, max=defaults["epochs"], description="epoch 0", style=WIDE)
+    status = widgets.HTML("Press <b>Train</b>: a few seconds with the starting values. Nothing trains until then.")
+    curve = widgets.Image(format="png", layout=widgets.Layout(display="none"))
+    result = widgets.HTML()
+    state: dict[str, Any] = {"thread": None, "result": None, "stop": threading.Event()}
+
+    def job(kwargs: dict[str, Any]) -> None:
+        history: dict[str, list[float]] = {}
+        epochs = kwargs["epochs"]
+
+        def on_epoch_end(epoch: int, logs: dict[str, float]) -> None:
+            for key, value in logs.items():
+                history.setdefault(key, []).append(value)
+            progress.value, progress.description = epoch, f"epoch {epoch}/{epochs}"
+            status.value = html.escape(epoch_line(epoch, epochs, logs))
+            curve.value = learning_curve_png(history, title=f"Your model: {describe_settings(kwargs)}")
+            _show(curve, True)
+
+        try:
+            images, labels = test_data if test_data is not None else _bundled_test_split()
+            outcome = train_and_evaluate(kwargs, images, labels, on_epoch_end=on_epoch_end,
+                                         stop=state["stop"].is_set)
+        except CourseError as error:
+            status.value, progress.bar_style = _error(str(error)), "danger"
+        except Exception as error:  # a bug: say so in the widget, keep the traceback in the log
+            status.value, progress.bar_style = _error(f"training failed: {error.__class__.__name__}: {error}"), "danger"
+            raise
+        else:
+            state["result"] = outcome
+            done = outcome["epochs_run"]
+            stopped = f"stopped after {done} of {plural(epochs, 'epoch')}" if done < epochs else plural(done, "epoch")
+            status.value = html.escape(f"done: {stopped} in {outcome['seconds']:.0f} s "
+                                       f"({describe_settings(kwargs)}).")
+            result.value = f"<pre>{html.escape(compare_with_reference(outcome, reference_metrics))}</pre>"
+            progress.bar_style = "success"
+        finally:
+            train.disabled, stop.disabled = False, True
+
+    def on_train(button: Any = None) -> None:
+        if train.disabled:
+            return
+        try:
+            kwargs = playground_settings_to_kwargs(**{name: w.value for name, w in settings.items()})
+        except CourseError as error:
+            status.value = _error(str(error))
+            return
+        state["stop"].clear()
+        train.disabled, stop.disabled = True, False
+        progress.max, progress.value, progress.bar_style = kwargs["epochs"], 0, "info"
+        progress.description = f"epoch 0/{kwargs['epochs']}"
+        status.value = html.escape(f"training: {describe_settings(kwargs)} ...")
+        result.value = ""
+        if background:
+            state["thread"] = threading.Thread(target=job, args=(kwargs,), name="playground-training", daemon=True)
+            state["thread"].start()
+        else:
+            job(kwargs)
+
+    def on_stop(button: Any = None) -> None:
+        state["stop"].set()
+        stop.disabled = True
+        status.value = "stopping after the current epoch ..."
+
+    train.on_click(on_train)
+    stop.on_click(on_stop)
+    reference = widgets.HTML(html.escape(f"Reference model (notebook 04, 20 epochs on 8,000 digits): test accuracy "
+                                         f"{reference_metrics['accuracy']:.2%}, loss {reference_metrics['loss']:.4f}"))
+    names = list(settings)
+    box = widgets.VBox([
+        _header("Hyperparameter playground", "change the network and how it is trained, press Train, and compare "
+                "your model with the reference model on the same test digits."),
+        widgets.HBox([widgets.VBox([settings[n] for n in names[:4]]), widgets.VBox([settings[n] for n in names[4:]])]),
+        widgets.HBox([train, stop, progress]), status, curve, result, reference])
+    box.parts = {**settings, "train": train, "stop": stop, "progress": progress, "status": status, "curve": curve,
+                 "result": result, "reference": reference}
+    box.state = state
+    return box
+
+
+def _bundled_test_split() -> tuple[np.ndarray, np.ndarray]:
+    from helpers.data import load_arrays
+    from helpers.paths import TEST_DIR
+
+    return load_arrays(TEST_DIR)
+
+
+# ---------------------------------------------------------------------------------------- your own digit
+UPLOAD_HINT = ("Choose a photo, scan or drawing of one digit (any image format the browser calls an image; "
+               "at most 5 MB and 4096x4096 pixels).")
+
+
+def upload_digit(model: Any) -> widgets.VBox:
+    """Upload an image of one digit; see every preprocessing step and the model's prediction.
+
+    A bad file (not an image, too large, too many pixels, empty, no digit in it) shows a one-line message
+    in the widget instead of a traceback.  Parts: ``upload``, ``message``, ``steps``, ``prediction``.
+    """
+    upload = widgets.FileUpload(accept="image/*", multiple=False, description="Upload a digit")
+    message = widgets.HTML(html.escape(UPLOAD_HINT))
+    steps_picture = widgets.Image(format="png", layout=widgets.Layout(display="none"))
+    prediction_picture = widgets.Image(format="png", layout=widgets.Layout(display="none"))
+
+    def on_upload(change: Any = None) -> None:
+        value = upload.value
+        if not value:
+            return
+        name = str((value[0] if not isinstance(value, Mapping) else value).get("name", "upload"))
+        try:
+            steps = upload_to_steps(value)
+            model_input = steps["centred 28x28"]
+            probabilities = predict_one(model, model_input)
+        except Exception as error:  # never a traceback for a bad upload: one line in the widget
+            reason = str(error) if isinstance(error, CourseError) else f"{error.__class__.__name__}: {error}"
+            message.value = _error(f"Cannot use this file: {reason}".splitlines()[0])
+            _show(steps_picture, False)
+            _show(prediction_picture, False)
+            return
+        message.value = f"<b>{html.escape(name)}</b>: {html.escape(describe_prediction(probabilities))}"
+        steps_picture.value = steps_png(steps)
+        prediction_picture.value = prediction_png(model_input, probabilities, title="model input 28x28")
+        _show(steps_picture, True)
+        _show(prediction_picture, True)
+
+    upload.observe(on_upload, "value")
+    box = widgets.VBox([_header("Your own digit", "upload an image of one handwritten digit and follow it through "
+                                "the preprocessing steps to the prediction."),
+                        upload, message, steps_picture, prediction_picture])
+    box.parts = {"upload": upload, "message": message, "steps": steps_picture, "prediction": prediction_picture}
+    return box
+
+
+# ------------------------------------------------------------------------------------------- drawing pad
+def drawing_pad(model: Any, size: int = 280, line_width: int = 18) -> widgets.VBox:
+    """Draw a digit with the mouse (white on black, like MNIST) on a ``size`` x ``size`` canvas; when you
+    release the button the drawing goes through the same ``mnist_steps`` as an upload and the prediction
+    updates.  **Clear** starts again.  Parts: ``canvas``, ``message``, ``prediction``, ``clear``.
+
+    The canvas sends its pixels back to Python (``sync_image_data=True``) after each stroke; the
+    prediction is made whenever fresh pixels arrive while the pen is up.
+    """
+    from ipycanvas import Canvas, hold_canvas
+
+    canvas = Canvas(width=size, height=size, sync_image_data=True,
+                    layout=widgets.Layout(width=f"{size}px", height=f"{size}px", border="1px solid #999"))
+    hint = "Draw one digit, large, in the black square; the prediction updates when you release the mouse."
+    message = widgets.HTML(html.escape(hint))
+    prediction_picture = widgets.Image(format="png", layout=widgets.Layout(display="none"))
+    clear = widgets.Button(description="Clear", icon="eraser")
+    pen: dict[str, Any] = {"down": False, "last": None, "drawn": False}  # drawn: ink since the last Clear
+
+    def paint_background(*args: Any) -> None:
+        with hold_canvas():
+            canvas.clear()
+            canvas.fill_style = "black"
+            canvas.fill_rect(0, 0, size, size)
+            canvas.fill_style = canvas.stroke_style = "white"
+            canvas.line_width = line_width
+            canvas.line_cap = canvas.line_join = "round"
+
+    def predict() -> None:
+        if canvas.image_data is None or not pen["drawn"]:
+            return
+        try:
+            steps = canvas_to_steps(canvas.get_image_data())
+        except CourseError as error:
+            message.value = html.escape(str(error))
+            _show(prediction_picture, False)
+            return
+        model_input = steps["centred 28x28"]
+        probabilities = predict_one(model, model_input)
+        message.value = html.escape(describe_prediction(probabilities))
+        prediction_picture.value = prediction_png(model_input, probabilities, title="what the model sees")
+        _show(prediction_picture, True)
+
+    def on_down(x: float, y: float) -> None:
+        pen.update(down=True, last=(x, y), drawn=True)
+        canvas.fill_circle(x, y, line_width / 2)
+
+    def on_move(x: float, y: float) -> None:
+        if pen["down"]:
+            canvas.stroke_line(*pen["last"], x, y)
+            pen["last"] = (x, y)
+
+    def on_up(x: float, y: float) -> None:
+        if pen["down"]:
+            pen.update(down=False, last=None)
+            predict()  # with the pixels we have; fresher ones trigger on_pixels below
+
+    def on_pixels(change: Any = None) -> None:
+        if not pen["down"]:
+            predict()
+
+    def on_clear(button: Any = None) -> None:
+        pen.update(down=False, last=None, drawn=False)
+        paint_background()
+        message.value = html.escape(hint)
+        _show(prediction_picture, False)
+
+    paint_background()
+    canvas.on_client_ready(paint_background)  # a newly opened view starts blank: paint it black again
+    canvas.on_mouse_down(on_down)
+    canvas.on_mouse_move(on_move)
+    canvas.on_mouse_up(on_up)
+    canvas.on_mouse_out(on_up)
+    canvas.observe(on_pixels, "image_data")
+    clear.on_click(on_clear)
+    box = widgets.VBox([_header("Drawing pad", "draw a digit with the mouse and watch the model's guess; Clear "
+                                "starts again."),
+                        widgets.HBox([canvas, widgets.VBox([message, prediction_picture, clear])])])
+    box.parts = {"canvas": canvas, "message": message, "prediction": prediction_picture, "clear": clear}
+    return box

@@ -1,0 +1,225 @@
+"""helpers.widgets: build each widget of notebook 08, drive it like a student would, check what it shows."""
+
+import datetime
+import io
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from helpers import widgets as ui
+from helpers.data import load_arrays, one_hot
+from helpers.evaluation import predict_probabilities
+from helpers.model_files import load_model
+from helpers.playground import explorer_indices
+
+PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+
+
+def png_bytes(array: np.ndarray) -> bytes:
+    buffer = io.BytesIO()
+    Image.fromarray(array).save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def uploaded(data: bytes, name: str = "digit.png", kind: str = "image/png") -> tuple:
+    """FileUpload.value after one upload in ipywidgets 8 (what the browser sends, deserialized)."""
+    return ({"name": name, "type": kind, "size": len(data), "content": memoryview(data),
+             "last_modified": datetime.datetime(2025, 1, 1, tzinfo=datetime.timezone.utc)},)
+
+
+def is_png(image_widget) -> bool:
+    return bytes(image_widget.value).startswith(PNG_MAGIC)
+
+
+def visible(widget) -> bool:
+    return widget.layout.display != "none"
+
+
+@pytest.fixture(scope="module")
+def model(trained_model_file):
+    return load_model(trained_model_file)
+
+
+@pytest.fixture(scope="module")
+def test_subset(bundled_subset):
+    return load_arrays(bundled_subset / "test")  # 300 real test digits, 30 per class
+
+
+# -------------------------------------------------------------------------------------------- explorer
+def test_explorer_follows_the_filters_and_the_slider(model, test_subset):
+    images, labels = test_subset
+    explorer = ui.test_set_explorer(model, images, labels)
+    parts = explorer.parts
+    assert repr(explorer).startswith("VBox(children=(HTML(value='<b>Test-set explorer</b>")  # stable under nbval
+    assert parts["slider"].max == 299 and parts["caption"].value.startswith("1 of 300 matching digits")
+    assert is_png(parts["picture"]) and visible(parts["picture"])
+    first_picture = bytes(parts["picture"].value)
+
+    parts["slider"].value = 5
+    assert "test image #5:" in parts["caption"].value and bytes(parts["picture"].value) != first_picture
+
+    predictions = predict_probabilities(model, images).argmax(axis=1)
+    parts["digit"].value = 3
+    threes = explorer_indices(labels, predictions, "all", 3)
+    assert parts["slider"].value == 0 and parts["slider"].max == len(threes) - 1 == 29
+    assert f"test image #{threes[0]}:" in parts["caption"].value and "true 3" in parts["caption"].value
+
+    parts["digit"].value = -1
+    parts["show"].value = "misclassified"
+    wrong = explorer_indices(labels, predictions, "misclassified")
+    assert 0 < len(wrong) < 300  # a briefly trained model makes some mistakes
+    assert parts["caption"].value.startswith(f"1 of {len(wrong)} matching digits") and "WRONG" in parts["caption"].value
+    parts["show"].value = "correct"
+    assert parts["slider"].max == 300 - len(wrong) - 1 and "correct" in parts["caption"].value
+
+
+def test_explorer_with_given_probabilities_and_an_empty_filter(test_subset):
+    images, labels = test_subset
+    explorer = ui.test_set_explorer(None, images, labels, probabilities=one_hot(labels))  # a perfect "model"
+    explorer.parts["show"].value = "misclassified"
+    assert explorer.parts["caption"].value == "No test digit matches this filter."
+    assert not visible(explorer.parts["picture"]) and explorer.parts["slider"].disabled
+    explorer.parts["show"].value = "all"
+    assert visible(explorer.parts["picture"]) and not explorer.parts["slider"].disabled
+
+
+# ---------------------------------------------------------------------------------------- your own digit
+def test_upload_shows_the_steps_and_the_prediction_of_a_good_image(model, test_subset):
+    images, labels = test_subset
+    digit = (images[0, ..., 0] * 255).astype(np.uint8)
+    paper = 255 - np.asarray(Image.fromarray(digit).resize((140, 140)))  # dark ink on white paper
+    widget = ui.upload_digit(model)
+    parts = widget.parts
+    assert parts["upload"].accept == "image/*" and parts["upload"].multiple is False
+    assert not visible(parts["steps"]) and "at most 5 MB and 4096x4096 pixels" in parts["message"].value
+    parts["upload"].value = uploaded(png_bytes(np.dstack([paper] * 3)), "my seven.png")
+    expected = int(predict_probabilities(model, images[:1]).argmax())
+    assert parts["message"].value.startswith("<b>my seven.png</b>: predicted ")
+    assert f"predicted {expected} (" in parts["message"].value
+    assert visible(parts["steps"]) and is_png(parts["steps"])
+    assert visible(parts["prediction"]) and is_png(parts["prediction"])
+
+
+@pytest.mark.parametrize("data, name, kind, expected", [
+    (b"just some text", "notes.txt", "text/plain", "not an image (text/plain): notes.txt"),
+    (b"just some text", "fake.png", "image/png", "not a readable image (UnidentifiedImageError): fake.png"),
+    (b"\0" * (5 * 1024 * 1024 + 10), "huge.png", "image/png", "file too large (5.2 MB, limit 5 MB): huge.png"),
+    (png_bytes(np.zeros((5000, 5000), np.uint8)), "poster.png", "image/png",
+     "image too large (5000x5000 pixels, limit 16,777,216): poster.png"),
+    (png_bytes(np.full((60, 60), 200, np.uint8)), "grey.png", "image/png", "no digit found"),
+])
+def test_bad_uploads_show_one_line_in_the_widget(model, data, name, kind, expected):
+    widget = ui.upload_digit(model)
+    parts = widget.parts
+    parts["upload"].value = uploaded(png_bytes(np.pad(np.full((20, 8), 255, np.uint8), 20)))  # a good one first
+    assert visible(parts["prediction"])
+    parts["upload"].value = uploaded(data, name, kind)  # no exception escapes the handler
+    message = parts["message"].value
+    assert "Cannot use this file: " in message and expected in message
+    assert "\n" not in message and "Traceback" not in message
+    assert not visible(parts["steps"]) and not visible(parts["prediction"])
+
+
+# ------------------------------------------------------------------------------------------ drawing pad
+def canvas_png(rgba: np.ndarray) -> bytes:
+    """What the browser sends back when ``sync_image_data=True``: the canvas as PNG bytes."""
+    return png_bytes(rgba)
+
+
+def test_drawing_pad_predicts_when_the_pen_is_up_and_clears(model, test_subset):
+    images, labels = test_subset
+    pad = ui.drawing_pad(model)
+    canvas, message = pad.parts["canvas"], pad.parts["message"]
+    assert canvas.sync_image_data and (canvas.width, canvas.height) == (280, 280)
+    hint = message.value
+
+    def mouse(event: str, x: float, y: float) -> None:
+        canvas._handle_frontend_event(None, {"event": event, "x": x, "y": y}, [])  # as the browser sends them
+
+    # a test digit, enlarged 10x, white on black: what the strokes look like once synced back
+    index = 0
+    drawing = np.zeros((280, 280, 4), np.uint8)
+    drawing[..., 3] = 255
+    ink = np.asarray(Image.fromarray((images[index, ..., 0] * 255).astype(np.uint8)).resize((280, 280)))
+    drawing[..., :3] = ink[..., np.newaxis]
+    expected = int(predict_probabilities(model, images[index:index + 1]).argmax())
+
+    mouse("mouse_down", 100, 60)
+    mouse("mouse_move", 140, 200)
+    canvas.set_trait("image_data", canvas_png(drawing))  # pixels arrive mid-stroke: no prediction yet
+    assert message.value == hint and not visible(pad.parts["prediction"])
+    mouse("mouse_up", 140, 200)  # pen up: predict from the latest pixels
+    assert message.value.startswith(f"predicted {expected} (")
+    assert visible(pad.parts["prediction"]) and is_png(pad.parts["prediction"])
+
+    picture = bytes(pad.parts["prediction"].value)
+    one = np.zeros((280, 280, 4), np.uint8)
+    one[..., 3] = 255
+    one[40:240, 130:148, :3] = 255
+    canvas.set_trait("image_data", canvas_png(one))  # fresher pixels after the pen went up: predict again
+    assert message.value.startswith("predicted ") and bytes(pad.parts["prediction"].value) != picture
+
+    pad.parts["clear"].click()
+    assert message.value == hint and not visible(pad.parts["prediction"])
+    blank = np.zeros((280, 280, 4), np.uint8)
+    blank[..., 3] = 255
+    canvas.set_trait("image_data", canvas_png(blank))  # the cleared, black canvas synced back: still the hint
+    assert message.value == hint
+    mouse("mouse_down", 10, 10)
+    mouse("mouse_up", 10, 10)  # a click, while the pixels in Python are still the blank ones
+    assert message.value == "draw a digit first: the canvas is empty" and not visible(pad.parts["prediction"])
+
+
+# ------------------------------------------------------------------------------ hyperparameter playground
+def test_playground_trains_only_on_click_and_compares_with_the_reference(test_subset):
+    reference = {"accuracy": 0.9895, "loss": 0.0391}
+    playground = ui.hyperparameter_playground(reference, test_data=test_subset, background=False)
+    parts = playground.parts
+    assert repr(playground).startswith("VBox(children=(HTML(value='<b>Hyperparameter playground</b>")
+    assert parts["progress"].value == 0 and parts["result"].value == "" and playground.state["result"] is None
+    assert "98.95%" in parts["reference"].value and not visible(parts["curve"])
+    assert (parts["epochs"].value, parts["train_size"].value) == (3, 2000)  # the quick defaults
+
+    parts["epochs"].value, parts["train_size"].value = 1, 200
+    parts["conv1"].value, parts["conv2"].value, parts["dense_units"].value = 8, 16, 32
+    parts["train"].click()
+    progress = parts["progress"]
+    assert progress.max == 1 and progress.value == progress.max and progress.bar_style == "success"
+    assert "test accuracy" in parts["result"].value and "reference model: test accuracy 98.95%" in parts["result"].value
+    assert parts["status"].value.startswith("done: 1 epoch in ")
+    assert visible(parts["curve"]) and is_png(parts["curve"])
+    result = playground.state["result"]
+    assert result["epochs_run"] == 1 and result["n"] == 300
+    assert result["model"].get_layer("conv2").filters == 16 and result["model"].get_layer("dense").units == 32
+    assert not parts["train"].disabled and parts["stop"].disabled
+
+
+def test_playground_stop_button_ends_training_in_the_background(test_subset):
+    playground = ui.hyperparameter_playground({"accuracy": 0.99, "loss": 0.04}, test_data=test_subset)
+    parts = playground.parts
+    parts["epochs"].value, parts["train_size"].value = 3, 200
+    parts["conv1"].value, parts["conv2"].value, parts["dense_units"].value = 4, 8, 16
+    parts["train"].click()
+    thread = playground.state["thread"]
+    assert thread is not None and parts["train"].disabled and not parts["stop"].disabled
+    parts["train"].click()  # a second click while training is ignored
+    assert playground.state["thread"] is thread
+    parts["stop"].click()  # checked after each epoch: training ends after the first one
+    thread.join(timeout=120)
+    assert not thread.is_alive()
+    assert parts["status"].value.startswith("done: stopped after 1 of 3 epochs")
+    assert parts["progress"].value == 1 and parts["progress"].max == 3
+    assert "test accuracy" in parts["result"].value and not parts["train"].disabled
+
+
+def test_figures_are_png_bytes_without_pyplot():
+    import matplotlib.pyplot as plt
+
+    before = plt.get_fignums()
+    steps = {"a": np.zeros((40, 30)), "b": np.ones((28, 28))}
+    for png in (ui.steps_png(steps), ui.prediction_png(np.zeros((28, 28, 1)), np.full(10, 0.1), 3),
+                ui.learning_curve_png({"loss": [1.0, 0.5], "accuracy": [0.6, 0.8], "val_loss": [0.9, 0.6],
+                                       "val_accuracy": [0.7, 0.8]})):
+        assert png.startswith(PNG_MAGIC) and len(png) > 1000
+    assert plt.get_fignums() == before  # nothing left open for a notebook to show
