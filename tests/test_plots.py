@@ -80,3 +80,20 @@ def test_probabilities_digit_pixels_histograms_and_image_row():
     assert len(fig.axes) == 2 and fig.axes[1].get_xlabel() == "pixel value"
     fig = plots.plot_image_row([IMAGES[0], IMAGES[1]], ["a", "b"], title="steps")
     assert [ax.get_title() for ax in fig.axes] == ["a", "b"]
+
+
+def test_confused_pairs_grid_has_one_row_per_pair_and_shows_only_matching_mistakes():
+    images = np.zeros((6, 28, 28, 1), dtype=np.float32)
+    labels = np.array([4, 4, 4, 7, 7, 1])
+    predictions = np.array([9, 9, 4, 1, 2, 1])
+    fig = plots.plot_confused_pairs(images, labels, predictions, [(4, 9, 2), (7, 1, 1)], per_pair=3)
+    assert len(fig.axes) == 6
+    shown = [len(ax.images) for ax in fig.axes]
+    assert shown == [1, 1, 0, 1, 0, 0]
+    assert fig.axes[0].get_ylabel().startswith("4 -> 9") and fig.axes[3].get_ylabel().startswith("7 -> 1")
+    assert fig._suptitle.get_text()
+
+
+def test_confused_pairs_without_pairs_is_one_blank_row():
+    fig = plots.plot_confused_pairs(np.zeros((1, 28, 28, 1)), np.array([0]), np.array([0]), [], per_pair=4)
+    assert len(fig.axes) == 4 and all(not ax.images for ax in fig.axes)
