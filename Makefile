@@ -27,7 +27,7 @@ $(STAMP): requirements.txt pyproject.toml
 	@touch $(STAMP)
 
 lab: $(STAMP)
-	$(BIN)/jupyter lab notebooks/
+	$(BIN)/jupyter lab notebooks/ $$([ "$$(id -u)" = 0 ] && echo --allow-root)  # root: e.g. in a container
 
 test: $(STAMP)
 	PYTHONHASHSEED=0 $(BIN)/python -m pytest $(NBVAL) tests notebooks $(PYTEST_ARGS); \

@@ -97,3 +97,17 @@ def test_confused_pairs_grid_has_one_row_per_pair_and_shows_only_matching_mistak
 def test_confused_pairs_without_pairs_is_one_blank_row():
     fig = plots.plot_confused_pairs(np.zeros((1, 28, 28, 1)), np.array([0]), np.array([0]), [], per_pair=4)
     assert len(fig.axes) == 4 and all(not ax.images for ax in fig.axes)
+
+
+def test_image_grid_has_one_axes_per_cell_and_labels_rows():
+    images = np.random.default_rng(0).random((3, 28, 28, 1), dtype=np.float32)
+    fig = plots.plot_image_grid([images, images[:2]], ["original", "augmented"], title="Augmentation",
+                                column_titles=["a", "b", "c"])
+    try:
+        assert len(fig.axes) == 6
+        assert [ax.get_ylabel() for ax in fig.axes[::3]] == ["original", "augmented"]
+        assert [ax.get_title() for ax in fig.axes[:3]] == ["a", "b", "c"]
+        assert fig._suptitle.get_text() == "Augmentation"
+        assert len(fig.axes[5].images) == 0 and len(fig.axes[4].images) == 1  # a short row leaves blanks
+    finally:
+        plt.close(fig)

@@ -1,0 +1,84 @@
+"""The notebooks as a course: structure, navigation, committed outputs, size. (Their cells are run and
+compared by `pytest --nbval`; these checks are about what a student and a web reader see.)"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import re
+
+import pytest
+
+from helpers.paths import REPO_ROOT
+
+NOTEBOOKS = sorted((REPO_ROOT / "notebooks").glob("*.ipynb"))
+EXPECTED = ["00_welcome_and_setup", "01_the_dataset", "02_preprocessing", "03_building_the_cnn", "04_training",
+            "05_learning_curves", "06_evaluation", "07_sample_predictions", "08_interactive_playground",
+            "09_what_the_cnn_sees", "10_going_further"]
+ABSOLUTE_PATH = re.compile(r"(?<![\w.])/(tmp|work|root|home|Users)/[\w.-]+")
+
+
+def cells(path):
+    return json.loads(path.read_text())["cells"]
+
+
+def text(cell) -> str:
+    return "".join(cell["source"])
+
+
+def test_the_course_has_every_notebook_in_order():
+    assert [p.stem for p in NOTEBOOKS] == EXPECTED
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_opening_and_ending_follow_the_course_pattern(path):
+    all_cells = cells(path)
+    opening = text(all_cells[0])
+    assert re.search(r"^# \d\d · ", opening, flags=re.MULTILINE)
+    assert "## What you will learn" in opening and "## Prerequisites" in opening
+    assert "How it fits the course" in opening
+    setup = text(next(c for c in all_cells if c["cell_type"] == "code"))
+    assert "setup_notebook()" in setup
+    markdown = "\n".join(text(c) for c in all_cells if c["cell_type"] == "markdown")
+    assert "## Summary" in markdown and "## Exercises" in markdown
+    assert markdown.count("<summary>") >= 2, "at least two exercises with solutions to reveal"
+    assert markdown.count("<details>") == markdown.count("</details>")
+    nxt = markdown[markdown.index("## Next"):] if "## Next" in markdown else ""
+    assert re.search(r"\]\((\d\d_\w+)\.ipynb\)", nxt), "a link to the next notebook"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_committed_with_clean_outputs_from_a_fresh_run(path):
+    code = [c for c in cells(path) if c["cell_type"] == "code" and text(c).strip()]
+    assert any(c["outputs"] for c in code), "committed without outputs"
+    counts = [c["execution_count"] for c in code]
+    assert counts == list(range(1, len(code) + 1)), "not executed top to bottom in a fresh kernel"
+    for cell in code:
+        for output in cell["outputs"]:
+            assert output["output_type"] != "error"
+            assert not (output["output_type"] == "stream" and output["name"] == "stderr"), text(cell)[:80]
+            blob = json.dumps({k: v for k, v in output.items() if k != "data"}) + json.dumps(
+                {k: v for k, v in output.get("data", {}).items() if not k.startswith("image/")})
+            assert not ABSOLUTE_PATH.search(blob), ABSOLUTE_PATH.search(blob).group(0)
+
+
+def test_ignored_cells_are_marked_on_their_first_line_only():
+    for path in NOTEBOOKS:
+        for cell in cells(path):
+            source = text(cell)
+            if cell["cell_type"] == "code" and "NBVAL_IGNORE_OUTPUT" in source:
+                assert source.startswith("# NBVAL_IGNORE_OUTPUT"), (path.name, source[:80])
+
+
+def test_navigation_lines_are_generated_and_up_to_date():
+    spec = importlib.util.spec_from_file_location("notebook_nav", REPO_ROOT / "scripts" / "notebook_nav.py")
+    nav = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(nav)
+    assert nav.outdated() == [], "run: python scripts/notebook_nav.py"
+    first = text(cells(NOTEBOOKS[1])[0]).splitlines()[0]
+    assert first == ("[< Previous: 00 · Welcome and set-up](00_welcome_and_setup.ipynb) | [Course map]"
+                     "(00_welcome_and_setup.ipynb) | [Next: 02 · Preprocessing >](02_preprocessing.ipynb)")
+
+
+def test_all_notebooks_together_stay_under_5_mb():
+    assert sum(p.stat().st_size for p in NOTEBOOKS) < 5_000_000
