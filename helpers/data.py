@@ -14,7 +14,7 @@ from __future__ import annotations
 import collections
 import functools
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import numpy as np
 from PIL import Image, UnidentifiedImageError
@@ -88,25 +88,32 @@ def list_images(split_dir: Path | str) -> list[tuple[Path, int]]:
     return pairs
 
 
+def decode_image(source: Path | BinaryIO, name: str, max_pixels: int = MAX_IMAGE_PIXELS) -> Image.Image:
+    """Decode an image from a path or a binary file object with Pillow.  The size is checked from the
+    header *before* the pixels are decoded, so a decompression bomb (a tiny file that decodes to billions
+    of pixels) is refused; corrupt or non-image data gets a one-line ``CourseError`` naming ``name``."""
+    try:
+        image = Image.open(source)
+        width, height = image.size
+        if width * height > max_pixels:
+            raise CourseError(f"image too large ({width}x{height} pixels, limit {max_pixels:,}): {name}")
+        image.load()
+    except CourseError:
+        raise
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError) as exc:
+        raise CourseError(f"not a readable image ({exc.__class__.__name__}): {name}") from None
+    return image
+
+
 def open_image(path: Path | str, max_pixels: int = MAX_IMAGE_PIXELS) -> Image.Image:
-    """Open an image file with Pillow, refusing empty, corrupt or oversized files with a ``CourseError``."""
+    """Open an image file with Pillow, refusing missing, empty, corrupt or oversized files with a
+    ``CourseError``."""
     path = Path(path)
     if not path.is_file():
         raise CourseError(f"image not found: {path}")
     if path.stat().st_size == 0:
         raise CourseError(f"empty file (0 bytes): {path}")
-    try:
-        image = Image.open(path)
-        width, height = image.size
-        if width * height > max_pixels:
-            raise CourseError(
-                f"image too large ({width}x{height} pixels, limit {max_pixels:,}): {path}")
-        image.load()
-    except CourseError:
-        raise
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError) as exc:
-        raise CourseError(f"cannot read image {path}: {exc.__class__.__name__}") from None
-    return image
+    return decode_image(path, str(path), max_pixels)
 
 
 def to_grayscale(image: Image.Image) -> Image.Image:

@@ -11,9 +11,9 @@ import io
 from pathlib import Path
 
 import numpy as np
-from PIL import Image, UnidentifiedImageError
+from PIL import Image
 
-from helpers.data import MAX_IMAGE_PIXELS, open_image
+from helpers.data import MAX_IMAGE_PIXELS, decode_image, open_image
 from helpers.errors import CourseError
 
 MAX_UPLOAD_BYTES = 5 * 1024 * 1024
@@ -28,17 +28,7 @@ def image_from_bytes(data: bytes, name: str = "upload", max_bytes: int = MAX_UPL
         raise CourseError(f"empty file (0 bytes): {name}")
     if len(data) > max_bytes:
         raise CourseError(f"file too large ({len(data) / 1e6:.1f} MB, limit {max_bytes / 1e6:.0f} MB): {name}")
-    try:
-        image = Image.open(io.BytesIO(data))
-        width, height = image.size
-        if width * height > max_pixels:
-            raise CourseError(f"image too large ({width}x{height} pixels, limit {max_pixels:,}): {name}")
-        image.load()
-    except CourseError:
-        raise
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError) as exc:
-        raise CourseError(f"not a readable image ({exc.__class__.__name__}): {name}") from None
-    return image
+    return decode_image(io.BytesIO(data), name, max_pixels)
 
 
 def grayscale_ink(image: Image.Image) -> np.ndarray:

@@ -87,7 +87,7 @@ def test_train_reports_a_corrupt_image_before_training(bundled_subset, tmp_path)
     (broken / "4" / "scan.png").write_bytes(b"\x89PNG\r\n\x1a\n broken")
     out = tmp_path / "m.keras"
     result = run_cli("train", "--train", broken, "--val", bundled_subset, "--epochs", "1", "--out", out)
-    assert_user_error(result, "cannot read image", "scan.png")
+    assert_user_error(result, "not a readable image", "scan.png")
     assert "epoch" not in result.stdout and not out.exists()
 
 
@@ -130,7 +130,7 @@ def test_bad_folders_and_files_are_one_line_errors(tmp_path, trained_model_file,
 
     (tmp_path / "notes.txt").write_text("hello")
     assert_user_error(run_cli("predict", "--model", trained_model_file, tmp_path / "notes.txt"),
-                      "cannot read image", "notes.txt")
+                      "not a readable image", "notes.txt")
     assert_user_error(run_cli("predict", "--model", trained_model_file, tmp_path / "nope.png"),
                       "image not found", "nope.png")
 

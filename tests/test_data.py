@@ -75,7 +75,7 @@ def test_resolve_split_accepts_root_or_split(bundled_subset):
     ("digit_out_of_range", "class folder names must be digits"),
     ("empty_class", "no images in class folder"),
     ("zero_byte", "empty file (0 bytes)"),
-    ("corrupt", "cannot read image"),
+    ("corrupt", "not a readable image"),
     ("not_an_image", "not a PNG, JPG, BMP or GIF image"),
 ])
 def test_bad_datasets_raise_one_line_errors_naming_the_culprit(make_split, tmp_path, problem, message):
