@@ -7,13 +7,17 @@ Modules, one concern each:
 
 - ``helpers.paths``       where the repository, the bundled data and ``models/`` are
 - ``helpers.data``        directory datasets as ``tf.data`` or numpy arrays, the seed's ImageDataGenerator
-- ``helpers.model``       the seed's CNN (and the improved one)
+- ``helpers.model``       the seed's CNN, a configurable one, the improved one and committees
 - ``helpers.training``    seeds, the training recipes, history files, load-or-train
 - ``helpers.evaluation``  metrics, confusion matrix, per-class report, mistakes
 - ``helpers.plots``       figures (each function returns a matplotlib Figure)
 - ``helpers.model_files`` saving (atomically) and loading ``.keras`` and ``.h5`` files
 - ``helpers.own_images``  turn your own image of a digit into an MNIST-style input
 - ``helpers.idx``         convert the original MNIST IDX files into the folder layout
+- ``helpers.explain``     filters, feature maps, saliency, Grad-CAM, 2-D embeddings (notebook 09)
+- ``helpers.playground``  the logic behind notebook 08's widgets; ``helpers.widgets`` wires them up
+- ``helpers.recipes``     the training recipes by name (``reference``, ``improved``)
+- ``helpers.notebook``    the set-up cell of every notebook, the environment report
 - ``helpers.cli``         ``python -m helpers ...``
 
 Importing ``helpers`` does not import TensorFlow; ``quiet_tensorflow()`` does, quietly.
