@@ -24,7 +24,7 @@ from helpers.paths import BUNDLED_DATASET, TEST_DIR, TRAIN_DIR, display_path
 
 __all__ = [
     "BUNDLED_DATASET", "TRAIN_DIR", "TEST_DIR", "IMAGE_SIZE", "NUM_CLASSES", "IMAGE_EXTENSIONS",
-    "resolve_split", "list_images", "read_image", "load_arrays", "load_dataset", "one_hot",
+    "resolve_split", "list_images", "read_image", "load_arrays", "arrays_dataset", "load_dataset", "one_hot",
     "seed_generators", "summarize_dataset",
 ]
 
@@ -152,10 +152,11 @@ def _load_uint8(signature: tuple[str, float, int], size: int) -> tuple[np.ndarra
     return images, labels, tuple(str(path) for path, _ in pairs)
 
 
-def load_arrays(split_dir: Path | str, size: int = IMAGE_SIZE,
-                return_paths: bool = False) -> tuple[np.ndarray, ...]:
-    """Load a split folder as numpy arrays: ``images`` float32 ``(n, 28, 28, 1)`` in [0, 1] and integer
-    ``labels`` ``(n,)`` taken from the folder names.  With ``return_paths`` also the file paths.
+def load_arrays(split_dir: Path | str, size: int = IMAGE_SIZE, return_paths: bool = False,
+                normalize: bool = True) -> tuple[np.ndarray, ...]:
+    """Load a split folder as numpy arrays: ``images`` ``(n, 28, 28, 1)`` and integer ``labels`` ``(n,)``
+    taken from the folder names.  Images are float32 in [0, 1], or the raw uint8 pixels [0, 255] with
+    ``normalize=False``.  With ``return_paths`` also the file paths.
 
     Decoded images are cached in memory per folder, so loading the same split twice is instant.
 
@@ -167,7 +168,8 @@ def load_arrays(split_dir: Path | str, size: int = IMAGE_SIZE,
     if not folder.is_dir():
         raise CourseError(f"dataset folder not found: {folder}")
     images_u8, labels, paths = _load_uint8(_folder_signature(folder), size)
-    images = (images_u8.astype(np.float32) / 255.0)[..., np.newaxis]
+    images = images_u8.astype(np.float32) / 255.0 if normalize else images_u8.copy()
+    images = images[..., np.newaxis]
     if return_paths:
         return images, labels.copy(), np.array(paths)
     return images, labels.copy()
@@ -182,22 +184,31 @@ def one_hot(labels: np.ndarray, num_classes: int = NUM_CLASSES) -> np.ndarray:
     return np.eye(num_classes, dtype=np.float32)[np.asarray(labels)]
 
 
-def load_dataset(split_dir: Path | str, batch_size: int = 32, shuffle: bool = False,
-                 seed: int = 42, categorical: bool = True) -> Any:
-    """Load a split folder as a batched ``tf.data.Dataset`` of ``(images, labels)``.
+def arrays_dataset(images: np.ndarray, labels: np.ndarray, batch_size: int = 32, shuffle: bool = False,
+                   seed: int = 42, categorical: bool = True) -> Any:
+    """In-memory images and integer labels -> a cached, batched, prefetched ``tf.data.Dataset``.
 
-    Images are ``(28, 28, 1)`` float32 in [0, 1]; labels are one-hot (``categorical=True``, as the seed's
-    ``class_mode="categorical"``) or integers.  The dataset is cached in memory and prefetched; with
-    ``shuffle=True`` the order changes every epoch, reproducibly for a given ``seed``.
+    Labels become one-hot (``categorical=True``, as the seed's ``class_mode="categorical"``) or stay
+    integers.  With ``shuffle=True`` the order changes every epoch, reproducibly for a given ``seed``.
     """
     import tensorflow as tf
 
-    images, labels = load_arrays(split_dir)
-    targets = one_hot(labels) if categorical else labels
+    targets = one_hot(labels) if categorical else np.asarray(labels)
     dataset = tf.data.Dataset.from_tensor_slices((images, targets)).cache()
     if shuffle:
         dataset = dataset.shuffle(len(images), seed=seed, reshuffle_each_iteration=True)
     return dataset.batch(batch_size).prefetch(tf.data.AUTOTUNE)
+
+
+def load_dataset(split_dir: Path | str, batch_size: int = 32, shuffle: bool = False,
+                 seed: int = 42, categorical: bool = True) -> Any:
+    """Load a split folder as a batched ``tf.data.Dataset`` of ``(images, labels)``.
+
+    Images are ``(28, 28, 1)`` float32 in [0, 1]; labels are one-hot or integers (see ``arrays_dataset``).
+    The dataset is cached in memory and prefetched; ``shuffle=True`` reshuffles every epoch.
+    """
+    images, labels = load_arrays(split_dir)
+    return arrays_dataset(images, labels, batch_size, shuffle, seed, categorical)
 
 
 def seed_generators(train_dir: Path | str = TRAIN_DIR, test_dir: Path | str = TEST_DIR,

@@ -27,3 +27,13 @@ RECIPES: dict[str, Callable[..., tuple[Any, dict]]] = {
     "reference": _reference,
     "improved": _improved,
 }
+
+
+def planned_epochs(recipe: str, options: dict[str, Any]) -> int:
+    """How many epochs a run of ``recipe`` with these options reports (for ``epoch k/N`` progress lines).
+    The improved recipe trains its committee members one after the other."""
+    from helpers.training import IMPROVED_EPOCHS, IMPROVED_MEMBERS, REFERENCE_EPOCHS
+
+    if recipe == "improved":
+        return options.get("epochs", IMPROVED_EPOCHS) * options.get("members", IMPROVED_MEMBERS)
+    return options.get("epochs", REFERENCE_EPOCHS)

@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from helpers.data import TEST_DIR, TRAIN_DIR, load_arrays, load_dataset
+from helpers.data import TEST_DIR, TRAIN_DIR, arrays_dataset, load_arrays, load_dataset
 from helpers.model import build_cnn
 from helpers.model_files import check_output_path, load_model, save_model_files
 from helpers.paths import REFERENCE_MODEL
@@ -28,8 +28,9 @@ def set_seed(seed: int = 42) -> None:
     keras.utils.set_random_seed(seed)
 
 
-def compile_reference(model: Any, learning_rate: float = 1e-3) -> Any:
-    """The seed's compile step: Adam, categorical cross-entropy, accuracy."""
+def compile_reference(model: Any, learning_rate: Any = 1e-3) -> Any:
+    """The seed's compile step: Adam, categorical cross-entropy, accuracy.  Every recipe compiles this
+    way; ``learning_rate`` may be a number or a Keras learning-rate schedule."""
     import keras
 
     model.compile(optimizer=keras.optimizers.Adam(learning_rate=learning_rate),
@@ -53,7 +54,10 @@ def format_epoch(epoch: int, epochs: int, logs: dict[str, float], seconds: float
     return "  ".join(parts)
 
 
-def train_reference(train_dir: Path | str = TRAIN_DIR, val_dir: Path | str = TEST_DIR, epochs: int = 20,
+REFERENCE_EPOCHS = 20
+
+
+def train_reference(train_dir: Path | str = TRAIN_DIR, val_dir: Path | str = TEST_DIR, epochs: int = REFERENCE_EPOCHS,
                     seed: int = 42, batch_size: int = 32, on_epoch_end: EpochHook | None = None) -> tuple[Any, dict]:
     """Train the seed's recipe: ``build_cnn`` + Adam + categorical cross-entropy, ``epochs`` epochs,
     validating on ``val_dir`` (the seed validates on its test split).  Returns ``(model, history)``.
@@ -83,9 +87,7 @@ def train_and_save(out: Path | str = REFERENCE_MODEL, recipe: str = "reference",
         from helpers.errors import CourseError
 
         raise CourseError(f"unknown recipe {recipe!r}; choose one of: {', '.join(recipes.RECIPES)}")
-    epochs = options.get("epochs", IMPROVED_EPOCHS if recipe == "improved" else 20)
-    if recipe == "improved":
-        epochs *= options.get("members", IMPROVED_MEMBERS)  # the members train one after the other
+    epochs = recipes.planned_epochs(recipe, options)
     started = [time.perf_counter()]
     epoch_seconds: list[float] = []
 
@@ -133,19 +135,6 @@ def carve_validation(labels: np.ndarray, fraction: float = 0.1, seed: int = 42) 
     return np.sort(train), np.sort(val)
 
 
-def arrays_dataset(images: np.ndarray, labels: np.ndarray, batch_size: int = 32, shuffle: bool = False,
-                   seed: int = 42) -> Any:
-    """In-memory arrays -> a cached, batched, prefetched ``tf.data.Dataset`` with one-hot labels."""
-    import tensorflow as tf
-
-    from helpers.data import one_hot
-
-    dataset = tf.data.Dataset.from_tensor_slices((images, one_hot(labels))).cache()
-    if shuffle:
-        dataset = dataset.shuffle(len(images), seed=seed, reshuffle_each_iteration=True)
-    return dataset.batch(batch_size).prefetch(tf.data.AUTOTUNE)
-
-
 def train_custom(filters: tuple[int, int] = (32, 64), dense_units: int = 128, dropout: float = 0.0,
                  batch_norm: bool = False, augment: bool = False, learning_rate: float = 1e-3,
                  lr_schedule: bool = False, early_stopping: bool = False, epochs: int = 5,
@@ -176,9 +165,7 @@ def train_custom(filters: tuple[int, int] = (32, 64), dense_units: int = 128, dr
     if lr_schedule:
         steps = epochs * int(np.ceil(len(fit_idx) / batch_size))
         rate = keras.optimizers.schedules.CosineDecay(learning_rate, decay_steps=steps, alpha=0.02)
-    model = build_custom_cnn(filters, dense_units, dropout, batch_norm, augment)
-    model.compile(optimizer=keras.optimizers.Adam(learning_rate=rate), loss="categorical_crossentropy",
-                  metrics=["accuracy"])
+    model = compile_reference(build_custom_cnn(filters, dense_units, dropout, batch_norm, augment), rate)
     callbacks = [epoch_callback(on_epoch_end)] if on_epoch_end else []
     if early_stopping:
         callbacks.append(keras.callbacks.EarlyStopping(monitor="val_loss", patience=5, restore_best_weights=True))
@@ -224,9 +211,8 @@ def train_improved(train_dir: Path | str = TRAIN_DIR, val_dir: Path | str | None
         set_seed(member_seed)
         train_ds = arrays_dataset(images[fit_idx], labels[fit_idx], batch_size, shuffle=True, seed=member_seed)
         schedule = keras.optimizers.schedules.CosineDecay(2e-3, decay_steps=steps, alpha=0.02)
-        model = build_improved_cnn(name=f"improved_cnn_{member + 1}", seed=member_seed)
-        model.compile(optimizer=keras.optimizers.Adam(learning_rate=schedule), loss="categorical_crossentropy",
-                      metrics=["accuracy"])
+        model = compile_reference(build_improved_cnn(name=f"improved_cnn_{member + 1}", seed=member_seed),
+                                  schedule)
         # While the learning rate is high the validation loss jumps around; watch it from half-way on,
         # keep the best epoch's weights, and stop once it has not improved for 10 epochs.
         callbacks = [keras.callbacks.EarlyStopping(monitor="val_loss", patience=10, restore_best_weights=True,

@@ -181,3 +181,11 @@ def test_bundled_summary_matches_manifest():
     for split in ("train", "test"):
         assert summary[split]["per_class"] == manifest["splits"][split]["per_class"]
         assert summary[split]["sizes"] == {"28x28": manifest["splits"][split]["total"]}
+
+
+def test_raw_pixels_are_the_normalized_ones_times_255(bundled_subset):
+    raw, labels = load_arrays(bundled_subset / "test", normalize=False)
+    scaled, same_labels = load_arrays(bundled_subset / "test")
+    assert raw.dtype == np.uint8 and raw.shape == scaled.shape == (300, 28, 28, 1)
+    np.testing.assert_allclose(raw / 255.0, scaled, atol=1e-6)
+    assert labels.tolist() == same_labels.tolist()

@@ -72,3 +72,12 @@ def test_history_round_trip_and_bad_file(tmp_path):
 def test_format_epoch():
     line = format_epoch(3, 20, {"loss": 0.12345, "val_accuracy": 0.98765}, 2.04)
     assert line == "epoch  3/20  loss 0.1235  val_accuracy 0.9877  2.0 s"
+
+
+def test_progress_lines_count_every_epoch_of_a_recipe():
+    from helpers.recipes import planned_epochs
+
+    assert planned_epochs("reference", {}) == 20
+    assert planned_epochs("reference", {"epochs": 3}) == 3
+    assert planned_epochs("improved", {"epochs": 5}) == 10  # two committee members, one after the other
+    assert planned_epochs("improved", {"epochs": 5, "members": 3}) == 15
