@@ -18,6 +18,7 @@ Modules, one concern each:
 - ``helpers.playground``  the logic behind notebook 08's widgets; ``helpers.widgets`` wires them up
 - ``helpers.recipes``     the training recipes by name (``reference``, ``improved``)
 - ``helpers.notebook``    the set-up cell of every notebook, the environment report
+- ``helpers.bench``       ``python -m helpers bench``: speed, memory and FLOP/s against the seed and the hardware
 - ``helpers.cli``         ``python -m helpers ...``
 
 Importing ``helpers`` does not import TensorFlow; ``quiet_tensorflow()`` does, quietly.

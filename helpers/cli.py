@@ -6,6 +6,7 @@
     python -m helpers evaluate --model PATH [--data DIR] [--json]
     python -m helpers predict --model PATH IMAGE... [--json]
     python -m helpers import-idx IMAGES LABELS OUT_DIR
+    python -m helpers bench [--runs 3] [--tiny] [--out benchmarks/results] [--table A.json B.json]
 
 A user's mistake exits with status 2 and one line ``error: ...`` on stderr.
 """
@@ -88,6 +89,11 @@ def build_parser() -> argparse.ArgumentParser:
     idx.add_argument("images", type=Path, metavar="IMAGES", help="e.g. train-images-idx3-ubyte.gz")
     idx.add_argument("labels", type=Path, metavar="LABELS", help="e.g. train-labels-idx1-ubyte.gz")
     idx.add_argument("out", type=Path, metavar="OUT_DIR", help="a new or empty folder (not inside data/)")
+
+    from helpers import bench as bench_module
+
+    bench = commands.add_parser("bench", help="time training and prediction; memory; FLOP/s vs the hardware")
+    bench_module.add_arguments(bench, _positive_int)
     return parser
 
 
@@ -216,8 +222,14 @@ def cmd_import_idx(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_bench(args: argparse.Namespace) -> int:
+    from helpers.bench import command
+
+    return command(args)
+
+
 COMMANDS = {"data": cmd_data, "train": cmd_train, "evaluate": cmd_evaluate, "predict": cmd_predict,
-            "import-idx": cmd_import_idx}
+            "import-idx": cmd_import_idx, "bench": cmd_bench}
 
 
 def main(argv: list[str] | None = None) -> int:

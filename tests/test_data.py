@@ -189,3 +189,20 @@ def test_raw_pixels_are_the_normalized_ones_times_255(bundled_subset):
     assert raw.dtype == np.uint8 and raw.shape == scaled.shape == (300, 28, 28, 1)
     np.testing.assert_allclose(raw / 255.0, scaled, atol=1e-6)
     assert labels.tolist() == same_labels.tolist()
+
+
+def test_load_dataset_batches_match_a_plain_tf_data_pipeline(bundled_subset):
+    """load_dataset turns tf.data's autotuner off for speed; the batches and their order must not change:
+    the same as cache -> shuffle(seed) -> batch with default options, epoch after epoch."""
+    import tensorflow as tf
+
+    images, labels = load_arrays(bundled_subset / "train")
+    plain = (tf.data.Dataset.from_tensor_slices((images, one_hot(labels))).cache()
+             .shuffle(len(images), seed=3, reshuffle_each_iteration=True).batch(32))
+    ours = load_dataset(bundled_subset / "train", batch_size=32, shuffle=True, seed=3)
+    options = ours.options()
+    assert options.autotune.enabled is False and options.threading.private_threadpool_size == 1
+    for _ in range(2):  # two epochs: the reshuffled order matches too
+        for (our_x, our_y), (plain_x, plain_y) in zip(ours, plain, strict=True):
+            np.testing.assert_array_equal(our_x.numpy(), plain_x.numpy())
+            np.testing.assert_array_equal(our_y.numpy(), plain_y.numpy())

@@ -1,0 +1,178 @@
+"""``helpers.bench``: the FLOP count, the timing helpers, and ``python -m helpers bench`` run end to end on
+a tiny configuration.  Benchmarks are not tests: nothing here asserts a timing, only that every figure is
+measured, consistent and written out."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from helpers import bench
+from helpers.errors import CourseError
+from helpers.model import build_cnn, build_custom_cnn
+
+from test_cli import assert_user_error, data_dir_is_never_written, run_cli  # noqa: F401  (fixture re-used)
+
+
+def test_flops_of_the_seed_cnn_by_hand():
+    # conv1: 26x26 outputs x 32 filters x 3x3x1; conv2: 11x11 x 64 x 3x3x32; dense: 1600x128; output: 128x10
+    macs = dict(bench.layer_macs(build_cnn()))
+    assert macs == {"conv1": 26 * 26 * 32 * 9, "conv2": 11 * 11 * 64 * 9 * 32, "dense": 1600 * 128,
+                    "probabilities": 128 * 10}
+    flops = bench.flops_per_image(build_cnn())
+    forward = sum(macs.values())
+    assert flops == {"forward": 2 * forward, "training": 2 * (3 * forward - macs["conv1"])}
+
+
+def test_flops_follow_the_layer_sizes():
+    small = dict(bench.layer_macs(build_custom_cnn(filters=(8, 16), dense_units=32)))
+    assert small == {"conv1": 26 * 26 * 8 * 9, "conv2": 11 * 11 * 16 * 9 * 8, "dense": 400 * 32,
+                     "probabilities": 32 * 10}
+
+
+def test_forward_flops_agree_with_tensorflows_profiler():
+    """An independent count: TensorFlow's graph profiler on the frozen forward pass of one image.  It also
+    counts biases, ReLU, pooling and softmax, which our count leaves out: they must stay under 2%."""
+    import tensorflow as tf
+    from tensorflow.python.framework.convert_to_constants import convert_variables_to_constants_v2
+
+    model = build_cnn()
+    function = tf.function(lambda x: model(x, training=False))
+    frozen = convert_variables_to_constants_v2(function.get_concrete_function(tf.TensorSpec([1, 28, 28, 1])))
+    options = tf.compat.v1.profiler.ProfileOptionBuilder(
+        tf.compat.v1.profiler.ProfileOptionBuilder.float_operation()).with_empty_output().build()
+    profiled = tf.compat.v1.profiler.profile(graph=frozen.graph, options=options).total_float_ops
+    ours = bench.flops_per_image(model)["forward"]
+    assert ours <= profiled < ours * 1.02, (ours, profiled)
+
+
+def test_a_model_without_conv_or_dense_layers_is_refused():
+    import keras
+
+    model = keras.Sequential([keras.Input((28, 28, 1)), keras.layers.Flatten()], name="flat")
+    with pytest.raises(CourseError, match="no Conv2D or Dense layer"):
+        bench.flops_per_image(model)
+
+
+def test_steady_epochs_drop_the_first():
+    assert bench.steady_epoch_seconds([2.0, 3.0, 4.5], started=0.5) == [1.0, 1.5]
+    assert bench.steady_epoch_seconds([2.0], started=0.5) == [1.5]
+
+
+def test_time_calls_counts_and_orders():
+    calls = []
+    result = bench.time_calls(lambda: calls.append(1), calls=7, warmup=3)
+    assert len(calls) == 10 and result["calls"] == 7
+    assert 0 <= result["min_ms"] <= result["median_ms"] <= result["p90_ms"]
+
+
+def test_targets_are_judged_on_scaled_times():
+    report = {"speedup_vs_seed": 1.2, "reference_scale": 0.5, "training": {"epochs": 20, "wall_s": 60.0,
+              "peak_rss_mb": 1024.0}, "latency": {"predict_one": {"median_ms": 1.0}},
+              "flops": {"fraction_of_matmul": 0.3}}
+    rows = {row["name"].split(",")[0]: row for row in bench.check_targets(report)}
+    assert rows["course pipeline vs ImageDataGenerator"]["met"] is False  # 1.2x < 1.3x
+    assert rows["20-epoch training"]["scaled"] == 30.0 and rows["20-epoch training"]["met"] is True
+    assert rows["training peak memory (RSS)"]["value"] == 1.0 and rows["training peak memory (RSS)"]["met"]
+    del report["reference_scale"]
+    assert {row["name"]: row for row in bench.check_targets(report)}["20-epoch training, whole process"]["met"] is False
+
+
+@pytest.fixture(scope="module")
+def tiny_report(bundled_subset, tmp_path_factory):
+    """``python -m helpers bench --tiny`` on 1,000 + 300 real digits: every worker runs once."""
+    out = tmp_path_factory.mktemp("bench")
+    result = run_cli("bench", "--tiny", "--train", bundled_subset, "--test", bundled_subset, "--out", out,
+                     "--label", "tiny")
+    assert result.returncode == 0, result.stderr
+    return result, out
+
+
+def test_tiny_bench_measures_every_figure(tiny_report):
+    result, out = tiny_report
+    report = json.loads((out / "tiny.json").read_text())
+    assert set(report["pipelines"]) == {"seed", "tfdata", "course"}
+    for row in report["pipelines"].values():
+        assert row["runs"] == 1 and row["train_images"] == 1000 and row["val_images"] == 300
+        assert row["epoch_s"] > 0 and row["images_per_s"] == pytest.approx(1000 / row["epoch_s"], rel=0.01)
+    assert report["pipelines"]["seed"]["steps_per_execution"] == 1
+    assert report["pipelines"]["course"]["steps_per_execution"] == 50
+    assert report["speedup_vs_seed"] == pytest.approx(
+        report["pipelines"]["seed"]["epoch_s"] / report["pipelines"]["course"]["epoch_s"], rel=0.02)
+    assert "reference_scale" not in report  # a subset: the 2.4 s yardstick does not apply
+    training = report["training"]
+    assert training["command"] == "python -m helpers train" and training["epochs"] == 1
+    assert training["wall_s"] > 0 and 100 < training["peak_rss_mb"] < 64 * 1024
+    assert 0.0 <= training["val_accuracy"] <= 1.0
+    latency = report["latency"]
+    for way in ("predict_one", "model_call", "model_predict"):
+        assert latency[way]["calls"] == 5 and latency[way]["median_ms"] > 0
+    assert latency["batched"]["images"] == 300 and latency["batched"]["images_per_s"] > 0
+    flops = report["flops"]
+    assert flops["per_epoch"] == 1000 * flops["training_per_image"] + 300 * flops["forward_per_image"]
+    assert flops["achieved_gflops"] == pytest.approx(
+        flops["per_epoch"] / report["pipelines"]["course"]["epoch_s"] / 1e9, rel=0.01)
+    assert flops["matmul"]["size"] == 256 and flops["matmul"]["gflops"] > 0
+    assert [row["met"] in (True, False) for row in report["targets"]] == [True] * 5
+    assert "median of 1 run(s)" in result.stdout
+
+
+def test_tiny_bench_writes_a_markdown_table(tiny_report):
+    result, out = tiny_report
+    table = (out / "tiny.md").read_text()
+    assert "| pipeline (seed CNN, batch 32) | s/epoch | training images/s | vs ImageDataGenerator |" in table
+    assert "| seed: ImageDataGenerator + seed compile |" in table and "1.00x |" in table
+    assert "| training / matmul |" in table and table in result.stdout
+    assert sorted(p.name for p in out.iterdir()) == ["tiny.json", "tiny.md"]  # no partial files left
+
+
+def test_table_compares_reports(tiny_report, tmp_path):
+    _, out = tiny_report
+    other = json.loads((out / "tiny.json").read_text())
+    other["machine"]["cpu_count"] = 16
+    (tmp_path / "other.json").write_text(json.dumps(other))
+    result = run_cli("bench", "--table", out / "tiny.json", tmp_path / "other.json")
+    assert result.returncode == 0, result.stderr
+    header = result.stdout.splitlines()[0]
+    assert header.count("|") == 4 and "-core" in header and "16-core" in header
+    assert "| course vs seed pipeline (target >= 1.3x) |" in result.stdout
+
+
+@pytest.mark.parametrize("args, fragments", [
+    (["--runs", "0"], ["--runs", "must be at least 1"]),
+    (["--out", "data/results"], ["refusing to write into data/"]),
+    (["--label", "../x"], ["--label", "'../x'"]),
+    (["--train", "no/such/folder"], ["dataset folder not found", "no/such/folder"]),
+    (["--table", "no/such/report.json"], ["benchmark report not found", "no/such/report.json"]),
+])
+def test_bench_mistakes_are_one_line(args, fragments):
+    assert_user_error(run_cli("bench", *args), *fragments)
+
+
+def test_table_refuses_a_file_that_is_not_a_report(tmp_path):
+    (tmp_path / "notes.json").write_text("[1, 2]")
+    (tmp_path / "broken.json").write_text("{")
+    assert_user_error(run_cli("bench", "--table", tmp_path / "notes.json"), "fields missing", "notes.json")
+    assert_user_error(run_cli("bench", "--table", tmp_path / "broken.json"), "invalid JSON", "broken.json")
+
+
+def test_unknown_pipeline_is_refused(bundled_subset):
+    with pytest.raises(CourseError, match="unknown pipeline 'gpu-magic'"):
+        bench.worker_epochs("gpu-magic", str(bundled_subset / "train"), str(bundled_subset / "test"), epochs=1)
+
+
+def test_steps_per_execution_changes_speed_not_weights(bundled_subset):
+    """compile_reference runs 50 batches per call; the weights after an epoch equal the seed's setting (1)."""
+    from helpers.data import load_dataset
+    from helpers.training import compile_reference, set_seed
+
+    weights = []
+    for steps in (1, 50):
+        set_seed(7)
+        model = compile_reference(build_cnn(), steps_per_execution=steps)
+        model.fit(load_dataset(bundled_subset / "train", shuffle=True, seed=7), epochs=2, verbose=0, shuffle=False)
+        weights.append(model.get_weights())
+    for one, fifty in zip(*weights):
+        np.testing.assert_array_equal(one, fifty)
