@@ -407,10 +407,10 @@ def run_bench(runs: int = 3, epochs: int = 5, train_epochs: int = 20, latency_ca
               matmul_size: int = 4096, train_dir: Path | str = BUNDLED_DATASET / "train",
               test_dir: Path | str = BUNDLED_DATASET / "test", log: Callable[[str], None] = print) -> dict[str, Any]:
     """Measure everything (see the module docstring) and return the report as a dict."""
-    from helpers.data import list_images, resolve_split
+    from helpers.data import load_arrays, resolve_split
 
     train_dir, test_dir = str(resolve_split(train_dir, "train")), str(resolve_split(test_dir, "test"))
-    list_images(train_dir), list_images(test_dir)
+    load_arrays(train_dir), load_arrays(test_dir)  # decode every image here: a bad one is named before any run
     backend = _backend()
     pipelines = ["seed", "tfdata", "course"] if backend == "tensorflow" else ["arrays"]
     report: dict[str, Any] = {

@@ -151,6 +151,14 @@ def test_bench_mistakes_are_one_line(args, fragments):
     assert_user_error(run_cli("bench", *args), *fragments)
 
 
+def test_a_corrupt_image_is_named_before_anything_runs(make_split, tmp_path):
+    split = make_split("train", per_class=2)
+    (split / "7" / "7_1.png").write_bytes(b"not a png")
+    result = run_cli("bench", "--tiny", "--train", split, "--test", split, "--out", tmp_path / "out")
+    assert_user_error(result, "not a readable image", "7_1.png")
+    assert not (tmp_path / "out").exists()
+
+
 def test_table_refuses_a_file_that_is_not_a_report(tmp_path):
     (tmp_path / "notes.json").write_text("[1, 2]")
     (tmp_path / "broken.json").write_text("{")
