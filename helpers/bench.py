@@ -32,6 +32,7 @@ import argparse
 import json
 import os
 import platform
+import re
 import statistics
 import subprocess
 import sys
@@ -333,9 +334,21 @@ def run_process(command: list[str], env: dict[str, str] | None = None) -> dict[s
         out.seek(0), err.seek(0)
         stdout, stderr = out.read(), err.read()
     if process.returncode != 0:
-        lines = [line for line in stderr.splitlines() if line.strip()] or ["(no output)"]
-        raise CourseError(f"benchmark step failed (exit {process.returncode}): {' '.join(command[2:5])}: {lines[-1]}")
+        raise CourseError(f"benchmark step failed (exit {process.returncode}): {' '.join(command[2:5])}: "
+                          f"{failure_line(stderr)}")
     return {"wall_s": wall, "peak_rss_mb": None if peak_mb is None else round(peak_mb, 1), "stdout": stdout}
+
+
+def failure_line(stderr: str) -> str:
+    """The line of a failed process's stderr that says what went wrong: the last exception line
+    (``ValueError: ...``), else the last line.
+
+    >>> failure_line("Traceback (most recent call last):\\n  ...\\nValueError: bad size\\nnote: see docs\\n")
+    'ValueError: bad size'
+    """
+    lines = [line.strip() for line in stderr.splitlines() if line.strip()] or ["(no output)"]
+    exceptions = [line for line in lines if re.match(r"^[\w.]*(Error|Exception|Interrupt)\b\S*:", line)]
+    return (exceptions or lines)[-1][:300]
 
 
 def run_worker(name: str, **options: Any) -> dict[str, Any]:
@@ -403,10 +416,30 @@ def machine_info() -> dict[str, Any]:
             "load_average": [round(x, 2) for x in os.getloadavg()] if hasattr(os, "getloadavg") else None}
 
 
+def summarize_runs(label: str, results: list[dict[str, Any]]) -> dict[str, Any]:
+    """One row of the report from the worker results of several runs of the same pipeline: the median
+    over runs of each run's median steady epoch, and the per-run figures."""
+    epoch_s = median([median(r["epoch_seconds"]) for r in results])
+    return {
+        "label": label, "runs": len(results), "batch_size": results[0]["batch_size"], "epoch_s": round(epoch_s, 3),
+        "train_images": results[0]["train_images"], "val_images": results[0]["val_images"],
+        "images_per_s": round(results[0]["train_images"] / epoch_s, 1),
+        "first_epoch_s": round(median([r["first_epoch_s"] for r in results]), 3),
+        "val_accuracy": round(median([r["val_accuracy"] for r in results]), 4),
+        "steps_per_execution": results[0]["steps_per_execution"],
+        "per_run_epoch_s": [round(median(r["epoch_seconds"]), 3) for r in results],
+    }
+
+
 def run_bench(runs: int = 3, epochs: int = 5, train_epochs: int = 20, latency_calls: int = 200,
               matmul_size: int = 4096, train_dir: Path | str = BUNDLED_DATASET / "train",
-              test_dir: Path | str = BUNDLED_DATASET / "test", log: Callable[[str], None] = print) -> dict[str, Any]:
-    """Measure everything (see the module docstring) and return the report as a dict."""
+              test_dir: Path | str = BUNDLED_DATASET / "test", batch_sizes: tuple[int, ...] = (),
+              log: Callable[[str], None] = print) -> dict[str, Any]:
+    """Measure everything (see the module docstring) and return the report as a dict.
+
+    ``batch_sizes`` also times the course's pipeline at those batch sizes (not the seed's recipe, which
+    trains with 32): how much closer to the hardware's limit larger batches get.
+    """
     from helpers.data import load_arrays, resolve_split
 
     train_dir, test_dir = str(resolve_split(train_dir, "train")), str(resolve_split(test_dir, "test"))
@@ -416,7 +449,7 @@ def run_bench(runs: int = 3, epochs: int = 5, train_epochs: int = 20, latency_ca
     report: dict[str, Any] = {
         "machine": machine_info(),
         "config": {"runs": runs, "epochs_per_run": epochs, "batch_size": 32, "train_epochs": train_epochs,
-                   "latency_calls": latency_calls, "matmul_size": matmul_size,
+                   "latency_calls": latency_calls, "matmul_size": matmul_size, "batch_sizes": list(batch_sizes),
                    "train_dir": display_path(train_dir), "test_dir": display_path(test_dir)},
     }
     log(f"machine: {report['machine']['cpu']}, {report['machine']['cpu_count']} cores, backend {backend}")
@@ -429,18 +462,7 @@ def run_bench(runs: int = 3, epochs: int = 5, train_epochs: int = 20, latency_ca
             result = run_worker("epochs", pipeline=name, train_dir=train_dir, test_dir=test_dir, epochs=epochs)
             per_pipeline[name].append(result)
             log(f"  run {run + 1}/{runs} {PIPELINES[name]}: {median(result['epoch_seconds']):.2f} s/epoch")
-    report["pipelines"] = {}
-    for name, results in per_pipeline.items():
-        epoch_s = median([median(r["epoch_seconds"]) for r in results])
-        report["pipelines"][name] = {
-            "label": PIPELINES[name], "runs": len(results), "epoch_s": round(epoch_s, 3),
-            "train_images": results[0]["train_images"], "val_images": results[0]["val_images"],
-            "images_per_s": round(results[0]["train_images"] / epoch_s, 1),
-            "first_epoch_s": round(median([r["first_epoch_s"] for r in results]), 3),
-            "val_accuracy": round(median([r["val_accuracy"] for r in results]), 4),
-            "steps_per_execution": results[0]["steps_per_execution"],
-            "per_run_epoch_s": [round(median(r["epoch_seconds"]), 3) for r in results],
-        }
+    report["pipelines"] = {name: summarize_runs(PIPELINES[name], results) for name, results in per_pipeline.items()}
     fastest = "course" if backend == "tensorflow" else "arrays"
     course = report["pipelines"][fastest]
     if "seed" in report["pipelines"]:
@@ -491,6 +513,22 @@ def run_bench(runs: int = 3, epochs: int = 5, train_epochs: int = 20, latency_ca
     }
     log(f"training {achieved:.0f} GFLOP/s vs matmul {matmul['gflops']:.0f} GFLOP/s: "
         f"{report['flops']['fraction_of_matmul']:.0%}")
+    if batch_sizes:
+        report["batch_sweep"] = []
+        for size in batch_sizes:
+            try:
+                results = [run_worker("epochs", pipeline=fastest, train_dir=train_dir, test_dir=test_dir,
+                                      epochs=epochs, batch_size=size) for _ in range(runs)]
+            except CourseError as exc:  # an optional extra: keep everything measured so far
+                report["batch_sweep"].append({"batch_size": size, "error": str(exc)})
+                log(f"  batch {size}: failed, {exc}")
+                continue
+            row = summarize_runs(f"{PIPELINES[fastest]}, batch {size}", results)
+            gflops = course_epoch_flops(flops, row) / row["epoch_s"] / 1e9
+            row.update(achieved_gflops=round(gflops, 1), fraction_of_matmul=round(gflops / matmul["gflops"], 3))
+            report["batch_sweep"].append(row)
+            log(f"  batch {size}: {row['epoch_s']:.3f} s/epoch, {gflops:.0f} GFLOP/s = "
+                f"{row['fraction_of_matmul']:.1%} of the matmul")
     report["targets"] = check_targets(report)
     return report
 
@@ -595,6 +633,20 @@ def markdown(report: dict[str, Any]) -> str:
         strict = flops["matmul"]["strict_float32_gflops"]
         lines.insert(-1, f"| the same matmul in strict float32 (precision 'highest') | {strict:,.1f} GFLOP/s |")
         lines.append(f"| training / strict float32 matmul | {flops['achieved_gflops'] / strict:.1%} |")
+    if report.get("batch_sweep"):
+        lines += ["", "Larger batches (not the seed's recipe, which trains with 32): how close training gets to the matmul.",
+                  "", "| batch size | s/epoch | training images/s | training FLOP/s | of the matmul |",
+                  "|---:|---:|---:|---:|---:|",
+                  f"| {report['pipelines'][flops['pipeline']]['batch_size']} | "
+                  f"{report['pipelines'][flops['pipeline']]['epoch_s']:.3f} | "
+                  f"{report['pipelines'][flops['pipeline']]['images_per_s']:,.0f} | "
+                  f"{flops['achieved_gflops']:,.1f} GFLOP/s | {flops['fraction_of_matmul']:.1%} |"]
+        for row in report["batch_sweep"]:
+            if "error" in row:
+                lines.append(f"| {row['batch_size']} | failed: {row['error'][:120]} | | | |")
+                continue
+            lines.append(f"| {row['batch_size']} | {row['epoch_s']:.3f} | {row['images_per_s']:,.0f} | "
+                         f"{row['achieved_gflops']:,.1f} GFLOP/s | {row['fraction_of_matmul']:.1%} |")
     lines.append("")
     if "reference_scale" in report:
         lines.append(f"The seed's pipeline takes {report['pipelines']['seed']['epoch_s']:.2f} s/epoch here against "
@@ -649,6 +701,9 @@ def comparison_table(reports: list[dict[str, Any]]) -> str:
                      f"= {flops['fraction_of_matmul']:.1%}"
                      + (" (TF32)" if "strict_float32_gflops" in flops["matmul"] else ""),
             "runs": str(report["config"]["runs"]),
+            "sweep": ", ".join(f"batch {row['batch_size']}: " + (f"{row['fraction_of_matmul']:.1%}"
+                                                                   if "error" not in row else "failed")
+                               for row in report.get("batch_sweep", [])) or "not measured",
         }
         return values[key]
 
@@ -665,6 +720,7 @@ def comparison_table(reports: list[dict[str, Any]]) -> str:
         ("one image, `model.predict`", "predict"),
         ("batched prediction, batch 256", "batched"),
         ("training / float32 matmul FLOP/s (target >= 25%)", "flops"),
+        ("... at larger batches (not the seed's recipe)", "sweep"),
         ("runs (each figure a median)", "runs"),
     ]
     header = "| | " + " | ".join(machine_label(r) for r in reports) + " |"
@@ -724,6 +780,9 @@ def add_arguments(parser: argparse.ArgumentParser, positive_int: Callable[[str],
     parser.add_argument("--out", type=Path, default=RESULTS_DIR, metavar="DIR",
                         help=f"where to write LABEL.json and LABEL.md (default {display_path(RESULTS_DIR)})")
     parser.add_argument("--label", default=None, help="file name for the results (default: from the machine)")
+    parser.add_argument("--batch-sizes", nargs="+", type=positive_int, default=[], metavar="N",
+                        help="also time the course pipeline at these batch sizes (not the seed's recipe): how close "
+                             "larger batches get to the hardware's limit")
     parser.add_argument("--tiny", action="store_true",
                         help="a seconds-long smoke run: 1 run, 2 epochs, 1-epoch training, small matmul")
     parser.add_argument("--table", nargs="+", type=Path, metavar="JSON",
@@ -742,7 +801,8 @@ def command(args: argparse.Namespace) -> int:
     if is_inside_data_dir(args.out):
         raise CourseError(f"refusing to write into data/ (it holds the dataset): {args.out}")
     options: dict[str, Any] = {"runs": args.runs, "epochs": args.epochs, "train_epochs": args.train_epochs,
-                               "latency_calls": args.calls, "matmul_size": args.matmul_size}
+                               "latency_calls": args.calls, "matmul_size": args.matmul_size,
+                               "batch_sizes": tuple(args.batch_sizes)}
     if args.tiny:
         options.update(runs=1, epochs=2, train_epochs=1, latency_calls=5, matmul_size=256)
     report = run_bench(train_dir=args.train, test_dir=args.test, log=lambda line: print(line, flush=True), **options)

@@ -85,7 +85,7 @@ def tiny_report(bundled_subset, tmp_path_factory):
     """``python -m helpers bench --tiny`` on 1,000 + 300 real digits: every worker runs once."""
     out = tmp_path_factory.mktemp("bench")
     result = run_cli("bench", "--tiny", "--train", bundled_subset, "--test", bundled_subset, "--out", out,
-                     "--label", "tiny")
+                     "--label", "tiny", "--batch-sizes", "100")
     assert result.returncode == 0, result.stderr
     return result, out
 
@@ -116,6 +116,10 @@ def test_tiny_bench_measures_every_figure(tiny_report):
         flops["per_epoch"] / report["pipelines"]["course"]["epoch_s"] / 1e9, rel=0.01)
     assert flops["matmul"]["size"] == 256 and flops["matmul"]["gflops"] > 0
     assert [row["met"] in (True, False) for row in report["targets"]] == [True] * 5
+    (sweep,) = report["batch_sweep"]  # --batch-sizes 100: the course pipeline at batch 100, same FLOP count
+    assert sweep["batch_size"] == 100 and sweep["epoch_s"] > 0 and sweep["steps_per_execution"] == 50
+    assert sweep["achieved_gflops"] == pytest.approx(flops["per_epoch"] / sweep["epoch_s"] / 1e9, rel=0.01)
+    assert report["pipelines"]["course"]["batch_size"] == 32
     assert "median of 1 run(s)" in result.stdout
 
 
@@ -125,6 +129,7 @@ def test_tiny_bench_writes_a_markdown_table(tiny_report):
     assert "| pipeline (seed CNN, batch 32) | s/epoch | training images/s | vs ImageDataGenerator |" in table
     assert "| seed: ImageDataGenerator + seed compile |" in table and "1.00x |" in table
     assert "| training / matmul |" in table and table in result.stdout
+    assert "| batch size | s/epoch |" in table and "\n| 100 | " in table
     assert sorted(p.name for p in out.iterdir()) == ["tiny.json", "tiny.md"]  # no partial files left
 
 
@@ -138,6 +143,7 @@ def test_table_compares_reports(tiny_report, tmp_path):
     header = result.stdout.splitlines()[0]
     assert header.count("|") == 4 and "-core" in header and "16-core" in header
     assert "| course vs seed pipeline (target >= 1.3x) |" in result.stdout
+    assert "batch 100: " in result.stdout
 
 
 @pytest.mark.parametrize("args, fragments", [
@@ -184,3 +190,39 @@ def test_steps_per_execution_changes_speed_not_weights(bundled_subset):
         weights.append(model.get_weights())
     for one, fifty in zip(*weights):
         np.testing.assert_array_equal(one, fifty)
+
+
+def test_run_bench_takes_medians_and_survives_a_failing_batch_size(monkeypatch, bundled_subset):
+    """The orchestration with fake workers: medians over runs, the speed-up, and an optional batch size that
+    fails (as XLA did on a GPU) recorded instead of losing the whole run."""
+    epochs_by_run = {"seed": [[2.0, 2.2], [2.4, 2.6], [9.0, 9.0]], "tfdata": [[1.0], [1.2], [1.1]],
+                     "course": [[0.8], [0.9], [0.7]]}
+    calls = {name: 0 for name in epochs_by_run}
+
+    def fake_worker(name, **options):
+        if name == "epochs":
+            if options.get("batch_size", 32) != 32:
+                raise CourseError("benchmark step failed (exit -11): helpers.bench --worker epochs: crash")
+            pipeline = options["pipeline"]
+            seconds = epochs_by_run[pipeline][calls[pipeline]]
+            calls[pipeline] += 1
+            return {"batch_size": 32, "train_images": 1000, "val_images": 300, "first_epoch_s": 3.0,
+                    "epoch_seconds": seconds, "val_accuracy": 0.9, "steps_per_execution": 1}
+        if name == "latency":
+            way = {"median_ms": 1.0, "calls": options["calls"]}
+            return {"predict_one": way, "model_call": way, "model_predict": way,
+                    "batched": {"images_per_s": 1.0, "batch_size": 256}}
+        return {"gflops": 100.0, "device": "CPU", "size": 64, "precision": "float32", "library": "fake"}
+
+    monkeypatch.setattr(bench, "run_worker", fake_worker)
+    monkeypatch.setattr(bench, "time_training", lambda *args: {"wall_s": 10.0, "peak_rss_mb": 500.0,
+                                                               "command": "fake", "val_accuracy": 0.9})
+    report = bench.run_bench(runs=3, epochs=2, latency_calls=5, train_dir=bundled_subset, test_dir=bundled_subset,
+                             batch_sizes=(64,), log=lambda line: None)
+    assert report["pipelines"]["seed"]["epoch_s"] == 2.5  # medians per run 2.1, 2.5, 9.0 -> 2.5
+    assert report["pipelines"]["course"]["per_run_epoch_s"] == [0.8, 0.9, 0.7]
+    assert report["speedup_vs_seed"] == round(2.5 / 0.8, 2)
+    assert report["batch_sweep"] == [{"batch_size": 64, "error": "benchmark step failed (exit -11): "
+                                                                 "helpers.bench --worker epochs: crash"}]
+    assert "| 64 | failed: benchmark step failed" in bench.markdown(report)
+    assert "batch 64: failed" in bench.comparison_table([report])
