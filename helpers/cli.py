@@ -234,14 +234,17 @@ COMMANDS = {"data": cmd_data, "train": cmd_train, "evaluate": cmd_evaluate, "pre
 
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI; return the exit status (0 ok, 2 a user's mistake, 130 interrupted)."""
+    command = None
     try:
         args = build_parser().parse_args(argv)
-        return COMMANDS[args.command](args)
+        command = args.command
+        return COMMANDS[command](args)
     except CourseError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
-        print("error: interrupted (no model file was written)", file=sys.stderr)
+        what = "no results were written" if command == "bench" else "no model file was written"
+        print(f"error: interrupted ({what})", file=sys.stderr)
         return 130
 
 

@@ -31,7 +31,7 @@ def set_seed(seed: int = 42) -> None:
 # Batches run per call into Keras's compiled training step.  With 1 (Keras's default) Python hands
 # TensorFlow one batch of 32 at a time, and on a 2-core CPU that hand-over costs about a quarter of the
 # epoch; with 50, TensorFlow loops over 50 batches itself.  The batches, their order and the arithmetic
-# are unchanged, so the trained weights are identical (tests/test_training.py checks it); epochs end at
+# are unchanged, so the trained weights are identical (tests/test_bench.py checks it); epochs end at
 # the same place, so per-epoch callbacks and early stopping behave the same.  benchmarks: ``python -m
 # helpers bench``.
 STEPS_PER_EXECUTION = 50

@@ -73,7 +73,7 @@ def test_targets_are_judged_on_scaled_times():
               "peak_rss_mb": 1024.0}, "latency": {"predict_one": {"median_ms": 1.0}},
               "flops": {"fraction_of_matmul": 0.3}}
     rows = {row["name"].split(",")[0]: row for row in bench.check_targets(report)}
-    assert rows["course pipeline vs ImageDataGenerator"]["met"] is False  # 1.2x < 1.3x
+    assert rows["course tf.data vs ImageDataGenerator"]["met"] is False  # 1.2x < 1.3x
     assert rows["20-epoch training"]["scaled"] == 30.0 and rows["20-epoch training"]["met"] is True
     assert rows["training peak memory (RSS)"]["value"] == 1.0 and rows["training peak memory (RSS)"]["met"]
     del report["reference_scale"]
@@ -85,7 +85,7 @@ def tiny_report(bundled_subset, tmp_path_factory):
     """``python -m helpers bench --tiny`` on 1,000 + 300 real digits: every worker runs once."""
     out = tmp_path_factory.mktemp("bench")
     result = run_cli("bench", "--tiny", "--train", bundled_subset, "--test", bundled_subset, "--out", out,
-                     "--label", "tiny", "--batch-sizes", "100")
+                     "--label", "tiny", "--batch-sizes", "100", "--ablation")
     assert result.returncode == 0, result.stderr
     return result, out
 
@@ -120,14 +120,21 @@ def test_tiny_bench_measures_every_figure(tiny_report):
     assert sweep["batch_size"] == 100 and sweep["epoch_s"] > 0 and sweep["steps_per_execution"] == 50
     assert sweep["achieved_gflops"] == pytest.approx(flops["per_epoch"] / sweep["epoch_s"] / 1e9, rel=0.01)
     assert report["pipelines"]["course"]["batch_size"] == 32
+    assert set(report["ablation"]) == {"autotune", "xla"}  # --ablation: one setting changed at a time
+    assert all(row["runs"] == 1 and row["epoch_s"] > 0 for row in report["ablation"].values())
+    assert report["targets"][0]["value"] == report["speedup_tfdata_only"]  # judged on the pipeline alone
     assert "median of 1 run(s)" in result.stdout
 
 
 def test_tiny_bench_writes_a_markdown_table(tiny_report):
     result, out = tiny_report
     table = (out / "tiny.md").read_text()
-    assert "| pipeline (seed CNN, batch 32) | s/epoch | training images/s | vs ImageDataGenerator |" in table
-    assert "| seed: ImageDataGenerator + seed compile |" in table and "1.00x |" in table
+    assert "| pipeline (seed CNN, batch 32) | s/epoch | training images/s* | vs ImageDataGenerator |" in table
+    report = json.loads((out / "tiny.json").read_text())
+    ratio = report["pipelines"]["seed"]["epoch_s"] / report["pipelines"]["tfdata"]["epoch_s"]
+    assert f"| course tf.data + seed compile | {report['pipelines']['tfdata']['epoch_s']:.2f} |" in table
+    assert f"| {ratio:.2f}x |" in table
+    assert "| one setting changed | s/epoch | time vs the course |" in table and "plus XLA" in table
     assert "| training / matmul |" in table and table in result.stdout
     assert "| batch size | s/epoch |" in table and "\n| 100 | " in table
     assert sorted(p.name for p in out.iterdir()) == ["tiny.json", "tiny.md"]  # no partial files left
@@ -142,7 +149,8 @@ def test_table_compares_reports(tiny_report, tmp_path):
     assert result.returncode == 0, result.stderr
     header = result.stdout.splitlines()[0]
     assert header.count("|") == 4 and "-core" in header and "16-core" in header
-    assert "| course vs seed pipeline (target >= 1.3x) |" in result.stdout
+    assert "| course vs seed pipeline, same compile (target >= 1.3x) |" in result.stdout
+    assert "| 1-epoch training, whole process (target <= 45 s) |" in result.stdout
     assert "batch 100: " in result.stdout
 
 
@@ -165,11 +173,20 @@ def test_a_corrupt_image_is_named_before_anything_runs(make_split, tmp_path):
     assert not (tmp_path / "out").exists()
 
 
+def test_an_unusable_out_folder_is_refused_before_measuring(tmp_path):
+    (tmp_path / "results").write_text("a file, not a folder")
+    assert_user_error(run_cli("bench", "--out", tmp_path / "results"), "not a folder", "results")
+
+
 def test_table_refuses_a_file_that_is_not_a_report(tmp_path):
     (tmp_path / "notes.json").write_text("[1, 2]")
     (tmp_path / "broken.json").write_text("{")
     assert_user_error(run_cli("bench", "--table", tmp_path / "notes.json"), "fields missing", "notes.json")
     assert_user_error(run_cli("bench", "--table", tmp_path / "broken.json"), "invalid JSON", "broken.json")
+    assert_user_error(run_cli("bench", "--table", tmp_path), "cannot read benchmark report", str(tmp_path))
+    fields = {field: {} for field in bench.REPORT_FIELDS}
+    (tmp_path / "hollow.json").write_text(json.dumps(fields))
+    assert_user_error(run_cli("bench", "--table", tmp_path / "hollow.json"), "incomplete benchmark report")
 
 
 def test_unknown_pipeline_is_refused(bundled_subset):
