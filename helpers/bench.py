@@ -774,19 +774,17 @@ def comparison_table(reports: list[dict[str, Any]]) -> str:
 
 def write_report(report: dict[str, Any], out_dir: Path | str, label: str) -> tuple[Path, Path]:
     """Write ``<label>.json`` and ``<label>.md`` into ``out_dir`` (created; never inside ``data/``),
-    each written to a temporary name first and then renamed, so no half-written file is left."""
+    each atomically (``atomic_write_text``), so no half-written file is left."""
+    from helpers.model_files import atomic_write_text
+
     folder = prepare_out_dir(out_dir)
     written = []
     for suffix, text in ((".json", json.dumps(report, indent=1) + "\n"), (".md", markdown(report))):
         path = folder / f"{label}{suffix}"
-        partial = path.with_name(path.name + ".partial")
         try:
-            partial.write_text(text)
-            partial.replace(path)
+            written.append(atomic_write_text(path, text))
         except OSError as exc:
-            partial.unlink(missing_ok=True)
             raise CourseError(f"cannot write {path}: {exc.strerror or exc.__class__.__name__}") from None
-        written.append(path)
     return written[0], written[1]
 
 
