@@ -164,21 +164,22 @@ def worker_epochs(pipeline: str, train_dir: str, test_dir: str, epochs: int, bat
     """Train the seed's CNN ``epochs`` epochs fed by ``pipeline`` and time every epoch (validation on the
     test split included, as the seed's ``fit`` does).  A ``variant`` of the course pipeline changes one
     setting (``VARIANTS``), to measure what it is worth."""
-    if _backend() == "tensorflow":
-        from helpers import quiet_tensorflow
+    from helpers import quiet_tensorflow
 
-        quiet_tensorflow()
+    quiet_tensorflow()
     import keras
 
     from helpers.data import load_arrays, load_dataset, one_hot, seed_generators
     from helpers.model import build_cnn
-    from helpers.training import compile_reference, epoch_callback, set_seed
+    from helpers.training import compile_reference, epoch_callback, set_seed, train_reference
 
     train_images, train_labels = load_arrays(train_dir)
     val_images, val_labels = load_arrays(test_dir)
     set_seed(seed)
     if pipeline == "seed":
         train_data, val_data = seed_generators(train_dir, test_dir, batch_size=batch_size, seed=seed)
+    elif pipeline == "course" and not variant:
+        train_data = val_data = None  # train_reference builds them
     elif pipeline in ("tfdata", "course"):
         train_data = load_dataset(train_dir, batch_size=batch_size, shuffle=True, seed=seed)
         val_data = load_dataset(test_dir, batch_size=batch_size)
@@ -195,30 +196,39 @@ def worker_epochs(pipeline: str, train_dir: str, test_dir: str, epochs: int, bat
         options.autotune.enabled = True
         options.threading.private_threadpool_size = 0
         train_data, val_data = train_data.with_options(options), val_data.with_options(options)
-    model = compile_reference(build_cnn(), **({"steps_per_execution": 1} if pipeline in ("seed", "tfdata") else {}))
-    if variant == "xla":
-        model.compile(optimizer=model.optimizer, loss=model.loss, metrics=["accuracy"],
-                      steps_per_execution=model.steps_per_execution, jit_compile=True)
     epoch_ends: list[float] = []
-    timer = epoch_callback(lambda epoch, logs: epoch_ends.append(time.perf_counter()))
+
+    def mark_epoch_end(epoch: int, logs: dict[str, float]) -> None:
+        epoch_ends.append(time.perf_counter())
+
     started = time.perf_counter()
-    if train_data is None:
-        history = model.fit(train_images, one_hot(train_labels), batch_size=batch_size, epochs=epochs,
-                            validation_data=val_data, shuffle=True, verbose=0, callbacks=[timer])
+    if pipeline == "course" and not variant:  # exactly the course's training code
+        model, history = train_reference(train_dir, test_dir, epochs=epochs, seed=seed, batch_size=batch_size,
+                                         on_epoch_end=mark_epoch_end)
     else:
-        history = model.fit(train_data, epochs=epochs, validation_data=val_data, verbose=0, callbacks=[timer],
-                            shuffle=False)
+        model = compile_reference(build_cnn(), **({"steps_per_execution": 1} if pipeline in ("seed", "tfdata") else {}))
+        if variant == "xla":
+            model.compile(optimizer=model.optimizer, loss=model.loss, metrics=["accuracy"],
+                          steps_per_execution=model.steps_per_execution, jit_compile=True)
+        timer = epoch_callback(mark_epoch_end)
+        if train_data is None:
+            fitted = model.fit(train_images, one_hot(train_labels), batch_size=batch_size, epochs=epochs,
+                               validation_data=val_data, shuffle=True, verbose=0, callbacks=[timer])
+        else:
+            fitted = model.fit(train_data, epochs=epochs, validation_data=val_data, verbose=0, callbacks=[timer],
+                               shuffle=False)
+        history = fitted.history
     if save:
         from helpers.model_files import save_model_files
 
-        save_model_files(model, save, history.history)
+        save_model_files(model, save, history)
     return {
         "pipeline": pipeline, "variant": variant, "epochs": epochs, "batch_size": batch_size,
         "train_images": int(len(train_labels)), "val_images": int(len(val_labels)),
         "first_epoch_s": round(epoch_ends[0] - started, 4),
         "epoch_seconds": [round(t, 4) for t in steady_epoch_seconds(epoch_ends, started)],
-        "val_accuracy": float(history.history["val_accuracy"][-1]),
-        "val_loss": float(history.history["val_loss"][-1]),
+        "val_accuracy": float(history["val_accuracy"][-1]),
+        "val_loss": float(history["val_loss"][-1]),
         "steps_per_execution": int(getattr(model, "steps_per_execution", 1) or 1),
     }
 
@@ -226,10 +236,9 @@ def worker_epochs(pipeline: str, train_dir: str, test_dir: str, epochs: int, bat
 def worker_latency(test_dir: str, calls: int, repeats: int) -> dict[str, Any]:
     """One-image latency three ways and batched throughput, on the seed's CNN (an untrained one: the
     weights do not change the arithmetic)."""
-    if _backend() == "tensorflow":
-        from helpers import quiet_tensorflow
+    from helpers import quiet_tensorflow
 
-        quiet_tensorflow()
+    quiet_tensorflow()
     import numpy as np
 
     from helpers.data import load_arrays
@@ -268,10 +277,10 @@ def worker_matmul(size: int, repeats: int) -> dict[str, Any]:
     oneDNN/Eigen on a CPU; JAX: XLA), median of ``repeats`` after a warm-up."""
     flops = 2 * size**3
     seconds = []
-    if _backend() == "tensorflow":
-        from helpers import quiet_tensorflow
+    from helpers import quiet_tensorflow
 
-        quiet_tensorflow()
+    quiet_tensorflow()
+    if _backend() == "tensorflow":
         import tensorflow as tf
 
         a = tf.random.stateless_normal((size, size), seed=(1, 2))
@@ -303,7 +312,7 @@ def worker_matmul(size: int, repeats: int) -> dict[str, Any]:
             return times
 
         seconds = timed(None)
-        device = jax.devices()[0].device_kind
+        device = "CPU" if jax.devices()[0].platform == "cpu" else jax.devices()[0].device_kind
         library = f"JAX {jax.__version__}"
         precision = "float32"
         if jax.devices()[0].platform == "gpu":
@@ -415,8 +424,6 @@ def time_training(train_dir: str, test_dir: str, epochs: int, folder: Path) -> d
 
 def machine_info() -> dict[str, Any]:
     """What the numbers were measured on."""
-    import importlib.metadata as metadata
-
     cpu = platform.processor() or platform.machine()
     try:
         with open("/proc/cpuinfo") as info:
@@ -426,12 +433,10 @@ def machine_info() -> dict[str, Any]:
     memory_gb = None
     if hasattr(os, "sysconf") and "SC_PHYS_PAGES" in os.sysconf_names:
         memory_gb = round(os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE") / 2**30, 1)
-    versions = {}
-    for package in ("tensorflow", "keras", "jax", "numpy"):
-        try:
-            versions[package] = metadata.version(package)
-        except metadata.PackageNotFoundError:
-            pass
+    from helpers.notebook import package_versions
+
+    versions = {name: version for name, version in package_versions(("tensorflow", "keras", "jax", "numpy")).items()
+                if version is not None}
     return {"cpu": cpu, "cpu_count": os.cpu_count(), "memory_gb": memory_gb, "system": platform.system(),
             "python": platform.python_version(), "backend": _backend(), "versions": versions,
             "load_average": [round(x, 2) for x in os.getloadavg()] if hasattr(os, "getloadavg") else None}
@@ -529,10 +534,9 @@ def run_bench(runs: int = 3, epochs: int = 5, train_epochs: int = 20, latency_ca
         matmul["strict_float32_gflops"] = round(median([m["strict_float32_gflops"] for m in matmuls]), 1)
     from helpers.model import build_cnn
 
-    if backend == "tensorflow":
-        from helpers import quiet_tensorflow
+    from helpers import quiet_tensorflow
 
-        quiet_tensorflow()
+    quiet_tensorflow()
     flops = flops_per_image(build_cnn())
     epoch_flops = course_epoch_flops(flops, course)
     achieved = epoch_flops / course["epoch_s"] / 1e9
@@ -722,7 +726,7 @@ def _metric(value: float | None) -> str:
 
 def comparison_table(reports: list[dict[str, Any]]) -> str:
     """One Markdown table, a column per machine, of the headline numbers of several reports."""
-    def cell(report: dict[str, Any], key: str) -> str:
+    def column(report: dict[str, Any]) -> dict[str, str]:
         pipelines, training, latency, flops = (report["pipelines"], report["training"], report["latency"],
                                                report["flops"])
         course = pipelines.get("course") or pipelines["arrays"]
@@ -748,7 +752,7 @@ def comparison_table(reports: list[dict[str, Any]]) -> str:
                                                                    if "error" not in row else "failed")
                                for row in report.get("batch_sweep", [])) or "not measured",
         }
-        return values[key]
+        return values
 
     rows = [
         ("seed pipeline (ImageDataGenerator), per epoch", "seed"),
@@ -768,7 +772,8 @@ def comparison_table(reports: list[dict[str, Any]]) -> str:
     ]
     header = "| | " + " | ".join(machine_label(r) for r in reports) + " |"
     lines = [header, "|---|" + "---:|" * len(reports)]
-    lines += [f"| {title} | " + " | ".join(cell(r, key) for r in reports) + " |" for title, key in rows]
+    columns = [column(report) for report in reports]
+    lines += [f"| {title} | " + " | ".join(values[key] for values in columns) + " |" for title, key in rows]
     return "\n".join(lines) + "\n"
 
 

@@ -29,19 +29,31 @@ def setup_notebook(seed: int = 42) -> None:
     set_seed(seed)
 
 
-def environment_report() -> dict[str, Any]:
-    """Versions of Python and the course's libraries, and the devices TensorFlow found."""
+def package_versions(names: tuple[str, ...]) -> dict[str, str | None]:
+    """The installed version of each package, or ``None`` where it is not installed.
+
+    >>> package_versions(("numpy", "no-such-package"))["no-such-package"] is None
+    True
+    """
     import importlib.metadata as metadata
 
+    versions: dict[str, str | None] = {}
+    for name in names:
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            versions[name] = None
+    return versions
+
+
+def environment_report() -> dict[str, Any]:
+    """Versions of Python and the course's libraries, and the devices TensorFlow found."""
     import tensorflow as tf
 
     versions = {"python": platform.python_version()}
-    for package in ("tensorflow", "keras", "numpy", "matplotlib", "seaborn", "scikit-learn", "ipywidgets",
-                    "jupyterlab", "nbval"):
-        try:
-            versions[package] = metadata.version(package)
-        except metadata.PackageNotFoundError:
-            versions[package] = "not installed"
+    found = package_versions(("tensorflow", "keras", "numpy", "matplotlib", "seaborn", "scikit-learn", "ipywidgets",
+                              "jupyterlab", "nbval"))
+    versions.update({name: version or "not installed" for name, version in found.items()})
     gpus = tf.config.list_physical_devices("GPU")
     versions["devices"] = f"{len(gpus)} GPU(s)" if gpus else "CPU only"
     return versions

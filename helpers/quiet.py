@@ -44,6 +44,12 @@ def quiet_tensorflow() -> None:
         quiet_tensorflow()
         import keras   # no absl / oneDNN / CUDA lines
     """
+    if os.environ.get("KERAS_BACKEND", "tensorflow") != "tensorflow":
+        # Keras on another backend (JAX on a GPU machine without TensorFlow, say): nothing of TensorFlow's
+        # to import or quiet; Keras is imported the same way, so callers need no special case
+        with stderr_fd_silenced():
+            import keras  # noqa: F401
+        return
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     with stderr_fd_silenced():
         import tensorflow as tf
