@@ -67,12 +67,15 @@ def build_parser() -> argparse.ArgumentParser:
                             "does); the improved recipe carves its validation digits from --train and scores "
                             "this split once, at the end")
     train.add_argument("--epochs", type=_positive_int, default=None, help="epochs (default: the recipe's, 20 for reference)")
-    train.add_argument("--seed", type=_seed, default=42)
+    train.add_argument("--seed", type=_seed, default=None,
+                       help="random seed of the run (default: 42, or the COURSE_SEED environment variable)")
     train.add_argument("--recipe", choices=_recipe_names(), default="reference",
                        help="'reference' is the seed's recipe")
     train.add_argument("--out", type=Path, default=None,
-                       help=f"the .keras file to write (default: {display_path(REFERENCE_MODEL)}, "
-                            f"or {display_path(IMPROVED_MODEL)} for --recipe improved)")
+                       help=f"the .keras file to write (default: {display_path(REFERENCE_MODEL)}, or "
+                            f"{display_path(IMPROVED_MODEL)} for --recipe improved, when the run uses the "
+                            f"recipe's own settings; any other run goes to models/experiments/, so it never "
+                            f"replaces the model the notebooks rely on)")
 
     evaluate = commands.add_parser("evaluate", help="accuracy, loss and per-class report of a model")
     evaluate.add_argument("--model", type=Path, required=True, help="a .keras or .h5 file")
@@ -123,11 +126,19 @@ def cmd_train(args: argparse.Namespace) -> int:
     from helpers.data import list_images, resolve_split
     from helpers.model_files import check_output_path
 
-    out = args.out or (IMPROVED_MODEL if args.recipe == "improved" else REFERENCE_MODEL)
-    check_output_path(out, (".keras",))
     train_dir, val_dir = resolve_split(args.train, "train"), resolve_split(args.val, "test")
     for folder in (train_dir, val_dir):
         list_images(folder)
+    if args.out is None:
+        from helpers.training import planned_model_path
+
+        out = planned_model_path(args.recipe, args.epochs, args.seed, train_dir, val_dir)
+        if out not in (REFERENCE_MODEL, IMPROVED_MODEL):
+            print(f"not the {args.recipe} recipe's own settings: saving to {display_path(out)} "
+                  f"(--out PATH chooses another file)", flush=True)
+    else:
+        out = args.out
+    check_output_path(out, (".keras",))
     from helpers import quiet_tensorflow
 
     quiet_tensorflow()

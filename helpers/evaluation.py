@@ -7,7 +7,10 @@ from typing import Any
 
 import numpy as np
 
-from helpers.data import NUM_CLASSES, one_hot
+from helpers.data import NUM_CLASSES
+
+# Keras clips probabilities to [1e-7, 1 - 1e-7] before taking the log, when it only has probabilities
+EPSILON = 1e-7
 
 CLASS_NAMES = [str(d) for d in range(NUM_CLASSES)]
 
@@ -29,6 +32,46 @@ def predict_one(model: Any, image: np.ndarray) -> np.ndarray:
     """
     batch = np.asarray(image, dtype=np.float32).reshape(1, 28, 28, 1)
     return np.asarray(model.predict_on_batch(batch))[0]
+
+
+def log_probabilities(model: Any, images: np.ndarray, batch_size: int = 256) -> np.ndarray | None:
+    """``log p`` of every class ``(n, 10)``, computed from the logits under the last layer's softmax, as
+    Keras's loss does during ``fit`` and ``evaluate``; ``None`` when the last layer is not a softmax
+    ``Dense`` layer (a committee that averages probabilities, say).
+
+    Why not ``np.log(probabilities)``?  A probability below about 1e-38 is 0.0 in float32, and Keras's
+    probability-based loss clips it to 1e-7 anyway; from the logits, ``log p`` is exact even for a
+    hopeless mistake (``log p = -40``, a loss of 40, not 16.1).
+    """
+    import keras
+
+    last = model.layers[-1]
+    activation = getattr(last, "activation", None)
+    if not isinstance(last, keras.layers.Dense) or getattr(activation, "__name__", "") != "softmax":
+        return None
+    features = keras.Model(model.inputs, last.input).predict(images, batch_size=batch_size, verbose=0)
+    kernel, bias = (np.asarray(w, dtype=np.float64) for w in last.get_weights())
+    logits = np.asarray(features, dtype=np.float64) @ kernel + bias
+    shifted = logits - logits.max(axis=1, keepdims=True)
+    return shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+
+
+def cross_entropy(labels: np.ndarray, probabilities: np.ndarray | None = None,
+                  log_probs: np.ndarray | None = None) -> np.ndarray:
+    """Categorical cross-entropy of every image, ``-log p(true digit)``: from ``log_probs`` when given
+    (exact, as Keras computes it from the logits), else from ``probabilities`` clipped at 1e-7 (as Keras
+    computes it when it only has probabilities).
+
+    >>> cross_entropy(np.array([0, 1]), np.array([[0.5, 0.5], [0.0, 1.0]])).round(4).tolist()
+    [0.6931, 0.0]
+    >>> float(cross_entropy(np.array([1]), np.array([[1.0, 0.0]]))[0])  # clipped: -log(1e-7)
+    16.11809565095832
+    """
+    rows = np.arange(len(labels))
+    if log_probs is not None:
+        return -np.asarray(log_probs, dtype=np.float64)[rows, labels]
+    picked = np.asarray(probabilities, dtype=np.float64)[rows, labels]
+    return -np.log(np.clip(picked, EPSILON, 1.0 - EPSILON))
 
 
 def confusion(labels: np.ndarray, predictions: np.ndarray) -> np.ndarray:
@@ -77,15 +120,17 @@ def evaluate_model(model: Any, images: np.ndarray, labels: np.ndarray) -> dict[s
     """Everything about a model on one split: ``loss``, ``accuracy``, ``n``, ``predictions``,
     ``probabilities``, ``confusion_matrix``, ``report`` (per class) and ``misclassified`` indices.
 
-    Loss is the mean categorical cross-entropy, as Keras reports it.
+    Loss is the mean categorical cross-entropy, computed as ``model.evaluate`` computes it: from the
+    logits when the last layer is a softmax (``log_probabilities``), else from clipped probabilities.
+    ``image_losses`` holds each image's share.
     """
     probabilities = predict_probabilities(model, images)
     predictions = probabilities.argmax(axis=1)
-    clipped = np.clip(probabilities, 1e-7, 1.0)
-    loss = float(-np.mean(np.sum(one_hot(labels) * np.log(clipped), axis=1)))
+    image_losses = cross_entropy(labels, probabilities, log_probabilities(model, images))
     return {
         "n": int(len(labels)),
-        "loss": loss,
+        "loss": float(image_losses.mean()),
+        "image_losses": image_losses,
         "accuracy": float(np.mean(predictions == labels)),
         "predictions": predictions,
         "probabilities": probabilities,

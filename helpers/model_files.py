@@ -95,17 +95,26 @@ def save_model(model: Any, path: Path | str) -> Path:
     return path
 
 
-def save_model_files(model: Any, keras_path: Path | str, history: dict | None = None) -> dict[str, Path]:
-    """Save the ``.keras`` file, the seed's ``.h5`` beside it and, if given, the history as JSON.
+def save_model_files(model: Any, keras_path: Path | str, history: dict | None = None,
+                     meta: dict | None = None) -> dict[str, Path]:
+    """Save the ``.keras`` file, the seed's ``.h5`` beside it and, if given, the history and the
+    metadata of the run (``helpers.provenance``) as JSON.
 
-    ``models/mnist_cnn_model.keras`` -> also ``models/mnist_cnn_model.h5`` and
-    ``models/mnist_cnn_model.history.json``.  Returns the written paths by kind.
+    ``models/mnist_cnn_model.keras`` -> also ``models/mnist_cnn_model.h5``,
+    ``models/mnist_cnn_model.history.json`` and ``models/mnist_cnn_model.meta.json``.  Returns the
+    written paths by kind.  An older metadata file is removed first, so a half-finished save never
+    leaves old metadata describing a new model.
     """
+    from helpers.provenance import meta_path_for, write_meta
+
     keras_path = check_output_path(keras_path, (".keras",))
+    meta_path_for(keras_path).unlink(missing_ok=True)
     written = {"keras": save_model(model, keras_path),
                "h5": save_model(model, keras_path.with_suffix(".h5"))}
     if history is not None:
         written["history"] = save_history(history, history_path_for(keras_path))
+    if meta is not None:
+        written["meta"] = write_meta(meta, keras_path)
     return written
 
 

@@ -12,8 +12,10 @@ from typing import Any
 from helpers.quiet import quiet_tensorflow
 
 
-def setup_notebook(seed: int = 42) -> None:
+def setup_notebook(seed: int | None = None) -> int:
     """Import TensorFlow quietly, seed every random generator, and set modest plot defaults.
+    Returns the seed: 42, or the ``COURSE_SEED`` environment variable (``helpers.paths.course_seed``),
+    so every notebook can train under another seed without being edited: ``SEED = setup_notebook()``.
 
     Also silences one Keras warning that is noise here: ``fit`` warns that ``shuffle=True`` is ignored
     for a ``tf.data.Dataset``, but our datasets shuffle themselves (``load_dataset(..., shuffle=True)``).
@@ -26,7 +28,7 @@ def setup_notebook(seed: int = 42) -> None:
     plt.rcParams.update({"figure.dpi": 80, "savefig.dpi": 80, "figure.max_open_warning": 0})
     from helpers.training import set_seed
 
-    set_seed(seed)
+    return set_seed(seed)
 
 
 def package_versions(names: tuple[str, ...]) -> dict[str, str | None]:

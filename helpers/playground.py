@@ -101,11 +101,12 @@ def explorer_indices(labels: np.ndarray, predictions: np.ndarray, show: str = "a
 def metrics_from_probabilities(probabilities: np.ndarray, labels: np.ndarray) -> dict[str, float]:
     """``accuracy`` and ``loss`` (mean categorical cross-entropy, as Keras reports it) of predicted
     probabilities ``(n, 10)`` against integer labels, plus ``n`` and ``misclassified`` (a count)."""
+    from helpers.evaluation import cross_entropy
+
     probabilities, labels = np.asarray(probabilities, dtype=np.float64), np.asarray(labels)
-    picked = np.clip(probabilities[np.arange(len(labels)), labels], 1e-7, 1.0)
     wrong = int(np.sum(probabilities.argmax(axis=1) != labels))
-    return {"n": int(len(labels)), "accuracy": 1.0 - wrong / len(labels), "loss": float(-np.mean(np.log(picked))),
-            "misclassified": wrong}
+    return {"n": int(len(labels)), "accuracy": 1.0 - wrong / len(labels),
+            "loss": float(cross_entropy(labels, probabilities).mean()), "misclassified": wrong}
 
 
 

@@ -16,16 +16,19 @@ import numpy as np
 from helpers.data import TEST_DIR, TRAIN_DIR, arrays_dataset, load_arrays, load_dataset
 from helpers.model import build_cnn
 from helpers.model_files import check_output_path, load_model, save_model_files
-from helpers.paths import REFERENCE_MODEL
+from helpers.paths import EXPERIMENTS_DIR, IMPROVED_MODEL, MODELS_DIR, REFERENCE_MODEL, course_seed, display_path
 
 EpochHook = Callable[[int, dict[str, float]], None]
 
 
-def set_seed(seed: int = 42) -> None:
-    """Seed Python, numpy and TensorFlow (``keras.utils.set_random_seed``): same run, same result."""
+def set_seed(seed: int | None = None) -> int:
+    """Seed Python, numpy and TensorFlow (``keras.utils.set_random_seed``): same run, same result.
+    Without a ``seed``, the course's seed (42, or ``$COURSE_SEED``).  Returns the seed used."""
     import keras
 
+    seed = course_seed() if seed is None else seed
     keras.utils.set_random_seed(seed)
+    return seed
 
 
 # Batches run per call into Keras's compiled training step.  With 1 (Keras's default) Python hands
@@ -68,15 +71,20 @@ def format_epoch(epoch: int, epochs: int, logs: dict[str, float], seconds: float
 REFERENCE_EPOCHS = 20
 
 
+REFERENCE_BATCH_SIZE = 32
+
+
 def train_reference(train_dir: Path | str = TRAIN_DIR, val_dir: Path | str = TEST_DIR, epochs: int = REFERENCE_EPOCHS,
-                    seed: int = 42, batch_size: int = 32, on_epoch_end: EpochHook | None = None) -> tuple[Any, dict]:
+                    seed: int | None = None, batch_size: int = REFERENCE_BATCH_SIZE,
+                    on_epoch_end: EpochHook | None = None) -> tuple[Any, dict]:
     """Train the seed's recipe: ``build_cnn`` + Adam + categorical cross-entropy, ``epochs`` epochs,
     validating on ``val_dir`` (the seed validates on its test split).  Returns ``(model, history)``.
+    ``seed`` defaults to the course's seed (``helpers.paths.course_seed``).
 
     All images are decoded before the first epoch, so a corrupt file stops it at once, by name.
     """
     load_arrays(train_dir), load_arrays(val_dir)  # decode (and check) every image before seeding
-    set_seed(seed)
+    seed = set_seed(seed)
     train_ds = load_dataset(train_dir, batch_size=batch_size, shuffle=True, seed=seed)
     val_ds = load_dataset(val_dir, batch_size=batch_size)
     model = compile_reference(build_cnn())
@@ -110,22 +118,135 @@ def train_and_save(out: Path | str = REFERENCE_MODEL, recipe: str = "reference",
 
     model, history = train(on_epoch_end=report, **options)
     history = {**history, "epoch_seconds": epoch_seconds}  # wall time per epoch, kept with the history
-    return model, history, save_model_files(model, out, history)
+    meta = run_settings(model, recipe, **options)
+    return model, history, save_model_files(model, out, history, meta)
 
 
-def load_or_train_reference(path: Path | str = REFERENCE_MODEL, log: Callable[[str], None] | None = None) -> Any:
-    """Load the reference model from ``path`` if present, otherwise train it (20 epochs, seed 42, the
-    same recipe as notebook 04) and save it there, so any notebook can be opened first."""
+def _recipe_defaults(recipe: str) -> dict[str, Any]:
+    if recipe == "improved":
+        return {"epochs": IMPROVED_EPOCHS, "batch_size": IMPROVED_BATCH_SIZE, "train_dir": TRAIN_DIR, "val_dir": None}
+    return {"epochs": REFERENCE_EPOCHS, "batch_size": REFERENCE_BATCH_SIZE, "train_dir": TRAIN_DIR,
+            "val_dir": TEST_DIR}
+
+
+def run_settings(model: Any, recipe: str = "reference", **options: Any) -> dict[str, Any]:
+    """The metadata of a finished training run of ``recipe`` (``helpers.provenance.describe_run``): the
+    options given (``epochs``, ``seed``, ``batch_size``, ``train_dir``, ``val_dir``), the recipe's
+    defaults for the others."""
+    from helpers.provenance import describe_run
+
+    settings = {**_recipe_defaults(recipe), **{k: v for k, v in options.items() if k in
+                                               ("epochs", "batch_size", "train_dir", "val_dir")}}
+    if recipe == "improved":
+        settings["val_dir"] = None  # the improved recipe never looks at the test split while training
+    seed = options.get("seed")
+    return describe_run(model, recipe, seed=course_seed() if seed is None else seed, **settings)
+
+
+def expected_settings(recipe: str = "reference", with_architecture: bool = True) -> dict[str, Any]:
+    """What a file must record to count as ``recipe``'s model: the recipe's defaults, the course's seed,
+    the bundled data and the architecture it builds (``helpers.provenance.MATCHED``).  Without
+    ``with_architecture`` no model is built (and TensorFlow is not imported)."""
+    from helpers.provenance import architecture, data_fingerprint
+
+    defaults = _recipe_defaults(recipe)
+    expected = {"recipe": recipe, "epochs": defaults["epochs"], "seed": course_seed(),
+                "batch_size": defaults["batch_size"], "train_data": data_fingerprint(defaults["train_dir"]),
+                "val_data": data_fingerprint(defaults["val_dir"])}
+    if with_architecture:
+        if recipe == "improved":
+            from helpers.model import average_models, build_improved_cnn
+
+            members = [build_improved_cnn(name=f"improved_cnn_{m + 1}") for m in range(IMPROVED_MEMBERS)]
+            expected["architecture"] = architecture(average_models(members))
+        else:
+            expected["architecture"] = architecture(compile_reference(build_cnn()))
+    return expected
+
+
+def model_path_for(meta: dict[str, Any], expected: dict[str, Any] | None = None) -> Path:
+    """Where a run with this metadata belongs: the course's file (``models/mnist_cnn_model.keras`` or
+    ``models/mnist_cnn_improved.keras``) when it is that recipe's model with the course's settings
+    (``expected``, by default ``expected_settings``), else a file of its own in ``models/experiments/``
+    named after what differs, so an experiment never replaces the model the other notebooks rely on.
+
+    >>> plan = {**expected_settings(with_architecture=False), "epochs": 2}
+    >>> model_path_for(plan, expected_settings(with_architecture=False)).relative_to(MODELS_DIR).as_posix()
+    'experiments/reference_epochs2_seed42.keras'
+    """
+    from helpers.provenance import mismatch
+
+    recipe = meta.get("recipe", "reference")
+    expected = expected if expected is not None else expected_settings(recipe)
+    if mismatch(meta, expected) is None:
+        return IMPROVED_MODEL if recipe == "improved" else REFERENCE_MODEL
+    name = f"{recipe}_epochs{meta['epochs']}_seed{meta['seed']}"
+    if meta.get("batch_size") != expected["batch_size"]:
+        name += f"_batch{meta['batch_size']}"
+    for key, tag in (("architecture", "layers"), ("train_data", "data"), ("val_data", "val")):
+        if key in expected and meta.get(key) != expected[key]:
+            name += f"_{tag}-{str(meta.get(key))[:8]}"
+    return EXPERIMENTS_DIR / f"{name}.keras"
+
+
+def planned_model_path(recipe: str = "reference", epochs: int | None = None, seed: int | None = None,
+                       train_dir: Path | str = TRAIN_DIR, val_dir: Path | str = TEST_DIR) -> Path:
+    """Where ``python -m helpers train`` saves a run with these settings when no ``--out`` is given
+    (``model_path_for``), worked out before training and without importing TensorFlow."""
+    from helpers.provenance import data_fingerprint
+
+    defaults = _recipe_defaults(recipe)
+    plan = {"recipe": recipe, "epochs": epochs or defaults["epochs"],
+            "seed": course_seed() if seed is None else seed, "batch_size": defaults["batch_size"],
+            "train_data": data_fingerprint(train_dir),
+            "val_data": None if recipe == "improved" else data_fingerprint(val_dir)}
+    return model_path_for(plan, expected_settings(recipe, with_architecture=False))
+
+
+def save_run(model: Any, history: Any, *, epochs: int, seed: int, batch_size: int = REFERENCE_BATCH_SIZE,
+             train_dir: Path | str = TRAIN_DIR, val_dir: Path | str = TEST_DIR) -> dict[str, Path]:
+    """Save a model trained with the reference recipe's steps (notebook 04) where it belongs
+    (``model_path_for``), with its history and metadata.  Returns the written paths by kind, and under
+    ``"why"`` one sentence saying whether this is the reference model or an experiment, and why."""
+    from helpers.provenance import mismatch
+
+    meta = run_settings(model, "reference", epochs=epochs, seed=seed, batch_size=batch_size,
+                        train_dir=train_dir, val_dir=val_dir)
+    path = model_path_for(meta)
+    written: dict[str, Any] = save_model_files(model, path, history, meta)
+    problem = mismatch(meta, expected_settings("reference"))
+    written["why"] = ("the reference recipe with the course's settings: this is the reference model"
+                      if problem is None else
+                      f"not the reference model ({problem}), so it is kept apart as an experiment")
+    return written
+
+
+def load_or_train_reference(path: Path | str = REFERENCE_MODEL, log: Callable[[str], None] | None = print) -> Any:
+    """Load the reference model from ``path`` if its metadata says it is the reference (20 epochs, the
+    course's seed, the bundled data; see ``load_or_train``), otherwise train it, the same recipe as
+    notebook 04, and save it there, so any notebook can be opened first."""
     return load_or_train(path, "reference", log)
 
 
-def load_or_train(path: Path | str, recipe: str, log: Callable[[str], None] | None = None) -> Any:
-    """Load the model file at ``path`` if present, otherwise train ``recipe`` with its defaults and save it
-    there (``.keras``, ``.h5``, history JSON)."""
+def load_or_train(path: Path | str, recipe: str, log: Callable[[str], None] | None = print) -> Any:
+    """Load the model file at ``path`` if its metadata (``<name>.meta.json``) says it is ``recipe``'s model
+    with the course's settings; otherwise say why in one line through ``log``, train ``recipe`` with its
+    defaults and save it there (``.keras``, ``.h5``, history and metadata)."""
+    from helpers.provenance import mismatch, read_meta
+
     path = Path(path)
+    say = log or (lambda line: None)
+    minutes = "about a minute" if recipe == "reference" else "a few minutes"
     if path.is_file():
-        return load_model(path)
-    model, _, _ = train_and_save(path, recipe=recipe, log=log or (lambda line: None))
+        problem = mismatch(read_meta(path), expected_settings(recipe))
+        if problem is None:
+            return load_model(path)
+        say(f"{display_path(path)} is not the {recipe} model: {problem}. Training the {recipe} model "
+            f"({minutes} on a CPU) ...")
+    else:
+        say(f"{display_path(path)} not found: training the {recipe} model ({minutes} on a CPU) ...")
+    model, _, _ = train_and_save(path, recipe=recipe, log=lambda line: None)
+    say(f"saved {display_path(path)}")
     return model
 
 
@@ -149,7 +270,7 @@ def carve_validation(labels: np.ndarray, fraction: float = 0.1, seed: int = 42) 
 def train_custom(filters: tuple[int, int] = (32, 64), dense_units: int = 128, dropout: float = 0.0,
                  batch_norm: bool = False, augment: bool = False, learning_rate: float = 1e-3,
                  lr_schedule: bool = False, early_stopping: bool = False, epochs: int = 5,
-                 train_size: int | None = None, seed: int = 42, batch_size: int = 32,
+                 train_size: int | None = None, seed: int | None = None, batch_size: int = 32,
                  train_dir: Path | str = TRAIN_DIR, on_epoch_end: EpochHook | None = None,
                  stop: Callable[[], bool] | None = None) -> tuple[Any, dict]:
     """Train a ``build_custom_cnn`` with a validation split carved from the training folders.
@@ -165,7 +286,7 @@ def train_custom(filters: tuple[int, int] = (32, 64), dense_units: int = 128, dr
     from helpers.model import build_custom_cnn
 
     images, labels = load_arrays(train_dir)
-    set_seed(seed)
+    seed = set_seed(seed)
     if train_size is not None and train_size < len(labels):
         _, picked = carve_validation(labels, fraction=train_size / len(labels), seed=seed)
         images, labels = images[picked], labels[picked]
@@ -193,10 +314,11 @@ def train_custom(filters: tuple[int, int] = (32, 64), dense_units: int = 128, dr
 
 IMPROVED_EPOCHS = 30
 IMPROVED_MEMBERS = 2
+IMPROVED_BATCH_SIZE = 64
 
 
 def train_improved(train_dir: Path | str = TRAIN_DIR, val_dir: Path | str | None = None,
-                   epochs: int = IMPROVED_EPOCHS, seed: int = 42, batch_size: int = 64,
+                   epochs: int = IMPROVED_EPOCHS, seed: int | None = None, batch_size: int = IMPROVED_BATCH_SIZE,
                    on_epoch_end: EpochHook | None = None, members: int = IMPROVED_MEMBERS) -> tuple[Any, dict]:
     """The improved recipe: a committee of ``members`` improved CNNs (``build_improved_cnn``:
     augmentation, batch normalization, dropout), each trained ``epochs`` epochs from its own random start
@@ -213,6 +335,7 @@ def train_improved(train_dir: Path | str = TRAIN_DIR, val_dir: Path | str | None
     from helpers.model import average_models, build_improved_cnn
 
     images, labels = load_arrays(train_dir)
+    seed = course_seed() if seed is None else seed
     fit_idx, val_idx = carve_validation(labels, fraction=0.1, seed=seed)
     val_ds = arrays_dataset(images[val_idx], labels[val_idx], batch_size=256)
     steps = epochs * int(np.ceil(len(fit_idx) / batch_size))

@@ -48,3 +48,39 @@ def test_predict_one_matches_predict(trained_model_file, bundled_subset):
     batch = predict_probabilities(model, images[:5])
     for image, expected in zip(images[:5], batch):
         np.testing.assert_allclose(predict_one(model, image[..., 0]), expected, atol=1e-5)
+
+
+def test_the_loss_is_computed_as_keras_computes_it_even_when_a_probability_underflows():
+    """A confident mistake whose true class gets p = 0 in float32: Keras's evaluate takes the loss from
+    the logits (exact), not from clipped probabilities (capped at -log(1e-7) = 16.1)."""
+    import keras
+
+    from helpers.evaluation import cross_entropy, evaluate_model, log_probabilities
+
+    model = keras.Sequential([keras.Input((28, 28, 1)), keras.layers.Flatten(),
+                              keras.layers.Dense(10, activation="softmax")])
+    kernel = np.zeros((784, 10), dtype="float32")
+    kernel[:, 1] = 0.5  # ink pushes every image towards a 1
+    model.layers[-1].set_weights([kernel, np.zeros(10, dtype="float32")])
+    model.compile(loss="categorical_crossentropy", metrics=["accuracy"])
+    images = np.zeros((4, 28, 28, 1), dtype="float32")
+    images[:, 10:18, 10:18] = 1.0  # 64 inked pixels: the logit of 1 is 32 above the others
+    labels = np.array([1, 1, 7, 7])
+    keras_loss, keras_accuracy = model.evaluate(images, keras.utils.to_categorical(labels, 10), verbose=0)
+    result = evaluate_model(model, images, labels)
+    assert result["loss"] == pytest.approx(keras_loss, rel=1e-5)
+    assert result["accuracy"] == keras_accuracy == 0.5
+    exact = cross_entropy(labels, log_probs=log_probabilities(model, images))
+    clipped = cross_entropy(labels, result["probabilities"])
+    assert exact[2] == pytest.approx(32.0, abs=1e-3)  # the 7s: log p(7) = -32 exactly
+    assert clipped[2] == pytest.approx(-np.log(1e-7))  # clipped: capped at 16.1
+    assert result["loss"] > clipped.mean() + 7
+
+
+def test_log_probabilities_needs_a_softmax_layer():
+    import keras
+
+    from helpers.evaluation import log_probabilities
+
+    model = keras.Sequential([keras.Input((28, 28, 1)), keras.layers.Flatten(), keras.layers.Dense(10)])
+    assert log_probabilities(model, np.zeros((1, 28, 28, 1), dtype="float32")) is None

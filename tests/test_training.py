@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 
 from helpers.model_files import history_path_for, load_history, save_history
-from helpers.training import format_epoch, load_or_train_reference, set_seed, train_and_save, train_reference
+from helpers.training import (expected_settings, format_epoch, load_or_train_reference, set_seed, train_and_save,
+                              train_reference)
 
 
 def _weights_after_short_training(subset, seed):
@@ -42,7 +43,7 @@ def test_two_epochs_on_a_bundled_subset_clear_an_accuracy_floor(bundled_subset):
     assert history["val_accuracy"][-1] >= 0.85, history
 
 
-def test_train_and_save_writes_three_files_and_logs_each_epoch(bundled_subset, tmp_path):
+def test_train_and_save_writes_four_files_and_logs_each_epoch(bundled_subset, tmp_path):
     lines = []
     out = tmp_path / "run" / "cnn.keras"
     _, history, written = train_and_save(out, log=lines.append, train_dir=bundled_subset / "test",
@@ -50,12 +51,81 @@ def test_train_and_save_writes_three_files_and_logs_each_epoch(bundled_subset, t
     assert len(lines) == 2 and lines[0].startswith("epoch  1/2") and "val_accuracy" in lines[1]
     assert written["keras"] == out and written["h5"] == out.with_suffix(".h5")
     assert json.loads(written["history"].read_text())["loss"] == pytest.approx(history["loss"])
-    assert sorted(p.name for p in out.parent.iterdir()) == ["cnn.h5", "cnn.history.json", "cnn.keras"]
+    assert sorted(p.name for p in out.parent.iterdir()) == ["cnn.h5", "cnn.history.json", "cnn.keras",
+                                                            "cnn.meta.json"]
+    meta = json.loads(written["meta"].read_text())
+    assert (meta["recipe"], meta["epochs"], meta["seed"], meta["batch_size"]) == ("reference", 2, 42, 32)
+    assert meta["train_data"] == meta["val_data"] != expected_settings(with_architecture=False)["train_data"]
+    assert meta["architecture"] == expected_settings()["architecture"]
+    assert {"tensorflow", "keras", "numpy", "python"} <= set(meta["versions"])
 
 
-def test_load_or_train_loads_an_existing_file(trained_model_file):
-    model = load_or_train_reference(trained_model_file)
-    assert model.count_params() == 225_034
+def test_load_or_train_loads_a_file_whose_metadata_says_it_is_the_reference(trained_model_file, tmp_path,
+                                                                             monkeypatch):
+    import shutil
+
+    from helpers.provenance import write_meta
+
+    path = tmp_path / "ref.keras"
+    shutil.copy(trained_model_file, path)
+    write_meta({**expected_settings(), "versions": {}}, path)
+    monkeypatch.setattr("helpers.training.train_and_save", lambda *a, **k: pytest.fail("must not train"))
+    lines = []
+    model = load_or_train_reference(path, log=lines.append)
+    assert model.count_params() == 225_034 and lines == []
+
+
+@pytest.mark.parametrize("meta_change, reason", [
+    ({"epochs": 2}, "epochs=2 (wanted: epochs=20)"),
+    ({"seed": 7}, "seed=7 (wanted: seed=42)"),
+    ({"architecture": "0123456789abcdef"}, "layers or compile settings 0123456789abcdef"),
+    (None, "nothing records how it was trained"),
+])
+def test_load_or_train_retrains_a_file_that_is_not_the_reference(trained_model_file, tmp_path, monkeypatch,
+                                                                  meta_change, reason):
+    import shutil
+
+    from helpers.provenance import write_meta
+
+    path = tmp_path / "ref.keras"
+    shutil.copy(trained_model_file, path)
+    if meta_change is not None:
+        write_meta({**expected_settings(), **meta_change}, path)
+    calls = []
+    monkeypatch.setattr("helpers.training.train_and_save",
+                        lambda out, recipe, log: calls.append((out, recipe)) or ("model", {}, {}))
+    lines = []
+    assert load_or_train_reference(path, log=lines.append) == "model"
+    assert calls == [(path, "reference")]
+    assert lines[0].startswith("ref.keras is not the reference model: ") or "is not the reference model" in lines[0]
+    assert reason in lines[0] and "Training the reference model" in lines[0]
+
+
+def test_an_experiment_never_takes_the_reference_path():
+    from helpers.paths import EXPERIMENTS_DIR, IMPROVED_MODEL, REFERENCE_MODEL
+    from helpers.training import planned_model_path
+
+    assert planned_model_path() == REFERENCE_MODEL
+    assert planned_model_path("reference", epochs=20, seed=42) == REFERENCE_MODEL
+    assert planned_model_path("improved") == IMPROVED_MODEL
+    assert planned_model_path("reference", epochs=2) == EXPERIMENTS_DIR / "reference_epochs2_seed42.keras"
+    assert planned_model_path("reference", seed=7) == EXPERIMENTS_DIR / "reference_epochs20_seed7.keras"
+    assert planned_model_path("improved", epochs=3) == EXPERIMENTS_DIR / "improved_epochs3_seed42.keras"
+
+
+def test_a_changed_layer_is_an_experiment_even_with_the_reference_settings(monkeypatch, tmp_path):
+    import keras
+
+    from helpers.model import build_cnn
+    from helpers.paths import EXPERIMENTS_DIR, REFERENCE_MODEL
+    from helpers.training import compile_reference, model_path_for, run_settings
+
+    reference = run_settings(compile_reference(build_cnn()), epochs=20, seed=42)
+    assert model_path_for(reference) == REFERENCE_MODEL
+    narrow = keras.Sequential([keras.Input((28, 28, 1), name="digit"), keras.layers.Conv2D(16, 3, name="conv1"),
+                               keras.layers.Flatten(), keras.layers.Dense(10, activation="softmax")])
+    changed = run_settings(compile_reference(narrow), epochs=20, seed=42)
+    assert model_path_for(changed).parent == EXPERIMENTS_DIR and "_layers-" in model_path_for(changed).name
 
 
 def test_history_round_trip_and_bad_file(tmp_path):

@@ -1,0 +1,164 @@
+"""What a model file was trained with, kept beside it as ``<name>.meta.json``.
+
+A file in ``models/`` is only as good as the run that made it: 5 epochs instead of 20, another seed, a
+changed layer, other data.  Every training run of the course writes its settings next to the model
+(``models/mnist_cnn_model.keras`` -> ``models/mnist_cnn_model.meta.json``), and whoever needs *the
+reference model* checks them before trusting the file (``helpers.training.load_or_train``).
+
+Only the settings that decide what the model learns are compared (``MATCHED``).  The library versions
+and the arithmetic (CPU, oneDNN, threads) are recorded for information: a model trained on another
+machine, with the same recipe, is still the reference model, just with slightly different weights.
+"""
+
+from __future__ import annotations
+
+import datetime
+import functools
+import hashlib
+import json
+import os
+import platform
+from pathlib import Path
+from typing import Any
+
+from helpers.errors import CourseError
+
+FORMAT = 1
+MATCHED = ("recipe", "architecture", "epochs", "seed", "batch_size", "train_data", "val_data")
+
+# the layer settings that change what a model computes (names and seeds of layers do not)
+_LAYER_KEYS = ("filters", "kernel_size", "strides", "padding", "pool_size", "units", "activation", "rate",
+               "use_bias", "dilation_rate", "axis", "momentum", "epsilon", "factor", "height_factor",
+               "width_factor", "fill_mode", "target_shape")
+
+
+def meta_path_for(model_path: Path | str) -> Path:
+    """``models/x.keras`` -> ``models/x.meta.json``."""
+    model_path = Path(model_path)
+    return model_path.with_name(model_path.stem + ".meta.json")
+
+
+def _split_signature(folder: Path) -> tuple[str, tuple[tuple[str, int, int], ...]]:
+    """Every file's name, size and modification time: a changed image changes the signature."""
+    files = []
+    for entry in sorted(os.scandir(folder), key=lambda e: e.name):
+        if entry.is_dir() and not entry.name.startswith("."):
+            files += [(f"{entry.name}/{f.name}", f.stat().st_size, f.stat().st_mtime_ns) for f in os.scandir(entry)]
+    return str(folder.resolve()), tuple(sorted(files))
+
+
+@functools.lru_cache(maxsize=8)
+def _fingerprint(signature: tuple[str, tuple]) -> str:
+    from helpers.data import list_images
+
+    digest = hashlib.sha256()
+    for path, label in list_images(Path(signature[0])):
+        digest.update(f"{label}/{path.name}\n".encode())
+        digest.update(hashlib.sha256(path.read_bytes()).digest())
+    return digest.hexdigest()[:16]
+
+
+def data_fingerprint(split_dir: Path | str | None) -> str | None:
+    """A short hash of a split folder's images: their class, file name and bytes.  The same files give
+    the same fingerprint on every machine and operating system; ``None`` stays ``None``.
+
+    >>> from helpers.paths import TEST_DIR
+    >>> len(data_fingerprint(TEST_DIR)), data_fingerprint(None)
+    (16, None)
+    """
+    if split_dir is None:
+        return None
+    folder = Path(split_dir)
+    if not folder.is_dir():
+        raise CourseError(f"dataset folder not found: {folder}")
+    return _fingerprint(_split_signature(folder))
+
+
+def _layer_settings(layer: Any) -> list[Any]:
+    config = layer.get_config()
+    settings = [type(layer).__name__, {key: config[key] for key in _LAYER_KEYS if key in config}]
+    inner = getattr(layer, "layers", None)
+    if inner:
+        settings.append([_layer_settings(sub) for sub in inner])
+    return settings
+
+
+def architecture(model: Any) -> str:
+    """A short hash of what a model computes and how it is trained: every layer's type and settings
+    (filters, kernel size, units, activation, dropout rate...), the input shape, the optimizer and its
+    learning rate, and the loss.  Layer names do not count.  Two models with the same architecture
+    string are built and compiled the same way."""
+    parts: list[Any] = [list(model.input_shape), [_layer_settings(layer) for layer in model.layers]]
+    optimizer = getattr(model, "optimizer", None)
+    if optimizer is not None:
+        config = optimizer.get_config()
+        parts.append([type(optimizer).__name__, config.get("learning_rate")])
+    loss = getattr(model, "loss", None)
+    parts.append(loss if isinstance(loss, str) or loss is None else type(loss).__name__)
+    text = json.dumps(parts, sort_keys=True, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def _arithmetic() -> dict[str, Any]:
+    """How this machine computes: things that change trained weights but not the recipe."""
+    return {"machine": platform.machine(), "processor": platform.processor() or None, "system": platform.system(),
+            "cpus": os.cpu_count(), "TF_ENABLE_ONEDNN_OPTS": os.environ.get("TF_ENABLE_ONEDNN_OPTS"),
+            "TF_NUM_INTRAOP_THREADS": os.environ.get("TF_NUM_INTRAOP_THREADS")}
+
+
+def describe_run(model: Any, recipe: str, epochs: int, seed: int, batch_size: int,
+                 train_dir: Path | str | None, val_dir: Path | str | None) -> dict[str, Any]:
+    """The metadata of one training run: what it was (``MATCHED``) and where it ran (for information)."""
+    from helpers.notebook import package_versions
+
+    versions = package_versions(("tensorflow", "keras", "numpy"))
+    versions["python"] = platform.python_version()
+    return {
+        "format": FORMAT, "recipe": recipe, "architecture": architecture(model), "epochs": int(epochs),
+        "seed": int(seed), "batch_size": int(batch_size), "train_data": data_fingerprint(train_dir),
+        "val_data": data_fingerprint(val_dir),
+        "created": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+        "versions": versions, "arithmetic": _arithmetic(),
+    }
+
+
+def write_meta(meta: dict[str, Any], model_path: Path | str) -> Path:
+    """Write ``meta`` beside ``model_path`` (atomically)."""
+    from helpers.model_files import atomic_write_text
+
+    return atomic_write_text(meta_path_for(model_path), json.dumps(meta, indent=1, sort_keys=True) + "\n")
+
+
+def read_meta(model_path: Path | str) -> dict[str, Any] | None:
+    """The metadata beside ``model_path``, or ``None`` when there is none or it cannot be read."""
+    path = meta_path_for(model_path)
+    try:
+        data = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return None
+    return data if isinstance(data, dict) else None
+
+
+def mismatch(meta: dict[str, Any] | None, expected: dict[str, Any]) -> str | None:
+    """Why a model file is not the one ``expected`` describes, in a few words; ``None`` when it is.
+
+    >>> want = {"recipe": "reference", "epochs": 20, "seed": 42}
+    >>> mismatch({"recipe": "reference", "epochs": 5, "seed": 42}, want)
+    'it was trained with epochs=5 (wanted: epochs=20)'
+    >>> mismatch(None, want)
+    'nothing records how it was trained'
+    >>> mismatch({"recipe": "reference", "epochs": 20, "seed": 42}, want) is None
+    True
+    """
+    if meta is None:
+        return "nothing records how it was trained"
+    keys = [key for key in MATCHED if key in expected and meta.get(key) != expected[key]]
+    if not keys:
+        return None
+    names = {"architecture": "layers or compile settings", "train_data": "training images",
+             "val_data": "validation images"}
+
+    def show(source: dict[str, Any]) -> str:
+        return ", ".join(f"{names[k]} {source.get(k)}" if k in names else f"{k}={source.get(k)}" for k in keys)
+
+    return f"it was trained with {show(meta)} (wanted: {show(expected)})"
