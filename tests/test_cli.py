@@ -15,8 +15,8 @@ from helpers.paths import DATA_DIR, REPO_ROOT
 from conftest import write_digit_image
 
 
-def run_cli(*args: str | Path, cwd: Path = REPO_ROOT) -> subprocess.CompletedProcess:
-    env = {**os.environ, "PYTHONHASHSEED": "0"}
+def run_cli(*args: str | Path, cwd: Path = REPO_ROOT, **env_vars: str) -> subprocess.CompletedProcess:
+    env = {**os.environ, "PYTHONHASHSEED": "0", **env_vars}
     return subprocess.run([sys.executable, "-m", "helpers", *map(str, args)], capture_output=True, text=True,
                           cwd=cwd, env=env, timeout=600)
 
@@ -59,7 +59,8 @@ def test_train_evaluate_predict_end_to_end(bundled_subset, tmp_path):
     result = run_cli("train", "--train", bundled_subset, "--val", bundled_subset, "--epochs", "2", "--out", out)
     assert result.returncode == 0, result.stderr
     assert "epoch  1/2" in result.stdout and "epoch  2/2" in result.stdout and "val_accuracy" in result.stdout
-    assert sorted(p.name for p in out.parent.iterdir()) == ["cnn.h5", "cnn.history.json", "cnn.keras"]
+    assert sorted(p.name for p in out.parent.iterdir()) == ["cnn.h5", "cnn.history.json", "cnn.keras",
+                                                            "cnn.meta.json"]
     assert result.stderr == ""
 
     result = run_cli("evaluate", "--model", out, "--data", bundled_subset, "--json")
@@ -77,6 +78,16 @@ def test_train_evaluate_predict_end_to_end(bundled_subset, tmp_path):
     assert [p["image"] for p in predictions] == [str(p) for p in images]
     for p in predictions:
         assert 0 <= p["digit"] <= 9 and 0.1 <= p["confidence"] <= 1 and len(p["probabilities"]) == 10
+
+
+def test_train_with_other_settings_never_replaces_the_reference_model(bundled_subset, tmp_path):
+    models = tmp_path / "models"
+    result = run_cli("train", "--train", bundled_subset, "--epochs", "1", "--seed", "3", COURSE_MODELS_DIR=str(models))
+    assert result.returncode == 0, result.stderr
+    written = sorted(p.relative_to(models).as_posix() for p in models.rglob("*.*"))
+    assert len(written) == 4 and all(p.startswith("experiments/reference_epochs1_seed3_data-") for p in written)
+    assert "not the reference recipe's own settings: saving to" in result.stdout
+    assert not (models / "mnist_cnn_model.keras").exists()
 
 
 def test_train_reports_a_corrupt_image_before_training(bundled_subset, tmp_path):
