@@ -13,7 +13,7 @@ STAMP  := $(VENV)/.installed
 PYTEST_ARGS ?=
 NBVAL := --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg
 
-.PHONY: lab test unit nbval setup clean-models notebooks
+.PHONY: lab test unit nbval setup clean-models notebooks test-variants test-exercises
 
 setup: $(STAMP)
 
@@ -38,6 +38,16 @@ unit: $(STAMP)
 
 nbval: $(STAMP)
 	PYTHONHASHSEED=0 $(BIN)/python -m pytest $(NBVAL) notebooks $(PYTEST_ARGS)
+
+# Other machines train other weights: run the notebooks with another seed, with oneDNN off and with one
+# thread, each training its own models in models/variants/ (scripts/test_variants.py; VARIANTS="onednn-off").
+VARIANTS ?=
+test-variants: $(STAMP)
+	$(BIN)/python scripts/test_variants.py $(VARIANTS) $(PYTEST_ARGS)
+
+# Every exercise that changes a cell (notebooks/exercises.json), applied and run (about 20 minutes).
+test-exercises: $(STAMP)
+	PYTHONHASHSEED=0 $(BIN)/python -m pytest tests/test_exercises.py --run-exercises $(PYTEST_ARGS)
 
 clean-models:
 	rm -rf models/

@@ -58,6 +58,10 @@ def quiet_tensorflow() -> None:
         tf.config.list_physical_devices()
         import keras  # noqa: F401
 
+    threads = os.environ.get("TF_NUM_INTRAOP_THREADS", "").strip()
+    if threads.isdigit() and int(threads) > 0 and tf.config.threading.get_intra_op_parallelism_threads() == 0:
+        # honoured explicitly (``make test-variants`` trains with one thread to change the arithmetic)
+        tf.config.threading.set_intra_op_parallelism_threads(int(threads))
     tf.get_logger().setLevel(logging.ERROR)
     try:
         import absl.logging

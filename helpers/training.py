@@ -60,6 +60,16 @@ def epoch_callback(hook: EpochHook) -> Any:
         on_epoch_end=lambda epoch, logs: hook(epoch + 1, {k: float(v) for k, v in (logs or {}).items()}))
 
 
+def fit(model: Any, train_ds: Any, val_ds: Any, epochs: int, on_epoch_end: EpochHook | None = None,
+        callbacks: list[Any] | tuple[Any, ...] = ()) -> dict[str, list[float]]:
+    """The one place the helpers call ``model.fit``: ``epochs`` epochs on ``train_ds`` (which shuffles itself),
+    validating on ``val_ds``, quietly, calling ``on_epoch_end(epoch, logs)`` after each epoch, then the other
+    ``callbacks``.  Returns the history dict."""
+    hooks = [epoch_callback(on_epoch_end)] if on_epoch_end else []
+    return model.fit(train_ds, epochs=epochs, validation_data=val_ds, verbose=0, callbacks=hooks + list(callbacks),
+                     shuffle=False).history
+
+
 def format_epoch(epoch: int, epochs: int, logs: dict[str, float], seconds: float | None = None) -> str:
     """One progress line: ``epoch  3/20  loss 0.0712  accuracy 0.9779  val_loss ...``."""
     parts = [f"epoch {epoch:>2}/{epochs}"] + [f"{key} {value:.4f}" for key, value in logs.items()]
@@ -88,10 +98,7 @@ def train_reference(train_dir: Path | str = TRAIN_DIR, val_dir: Path | str = TES
     train_ds = load_dataset(train_dir, batch_size=batch_size, shuffle=True, seed=seed)
     val_ds = load_dataset(val_dir, batch_size=batch_size)
     model = compile_reference(build_cnn())
-    callbacks = [epoch_callback(on_epoch_end)] if on_epoch_end else []
-    history = model.fit(train_ds, epochs=epochs, validation_data=val_ds, verbose=0, callbacks=callbacks,
-                        shuffle=False)  # train_ds shuffles itself each epoch
-    return model, history.history
+    return model, fit(model, train_ds, val_ds, epochs, on_epoch_end)
 
 
 def train_and_save(out: Path | str = REFERENCE_MODEL, recipe: str = "reference", log: Callable[[str], None] = print,
@@ -298,7 +305,7 @@ def train_custom(filters: tuple[int, int] = (32, 64), dense_units: int = 128, dr
         steps = epochs * int(np.ceil(len(fit_idx) / batch_size))
         rate = keras.optimizers.schedules.CosineDecay(learning_rate, decay_steps=steps, alpha=0.02)
     model = compile_reference(build_custom_cnn(filters, dense_units, dropout, batch_norm, augment), rate)
-    callbacks = [epoch_callback(on_epoch_end)] if on_epoch_end else []
+    callbacks = []
     if early_stopping:
         callbacks.append(keras.callbacks.EarlyStopping(monitor="val_loss", patience=5, restore_best_weights=True))
     if stop is not None:
@@ -307,9 +314,7 @@ def train_custom(filters: tuple[int, int] = (32, 64), dense_units: int = 128, dr
                 model.stop_training = True
 
         callbacks.append(epoch_callback(check_stop))
-    history = model.fit(train_ds, epochs=epochs, validation_data=val_ds, verbose=0, callbacks=callbacks,
-                        shuffle=False)
-    return model, history.history
+    return model, fit(model, train_ds, val_ds, epochs, on_epoch_end, callbacks)
 
 
 IMPROVED_EPOCHS = 30
@@ -349,13 +354,11 @@ def train_improved(train_dir: Path | str = TRAIN_DIR, val_dir: Path | str | None
                                   schedule)
         # While the learning rate is high the validation loss jumps around; watch it from half-way on,
         # keep the best epoch's weights, and stop once it has not improved for 10 epochs.
-        callbacks = [keras.callbacks.EarlyStopping(monitor="val_loss", patience=10, restore_best_weights=True,
-                                                   start_from_epoch=epochs // 2)]
-        if on_epoch_end:
-            done = len(history.get("loss", []))
-            callbacks.insert(0, epoch_callback(lambda epoch, logs, done=done: on_epoch_end(done + epoch, logs)))
-        fitted = model.fit(train_ds, epochs=epochs, validation_data=val_ds, verbose=0, callbacks=callbacks,
-                           shuffle=False).history
+        stopping = keras.callbacks.EarlyStopping(monitor="val_loss", patience=10, restore_best_weights=True,
+                                                 start_from_epoch=epochs // 2)
+        done = len(history.get("loss", []))
+        hook = (lambda epoch, logs, done=done: on_epoch_end(done + epoch, logs)) if on_epoch_end else None
+        fitted = fit(model, train_ds, val_ds, epochs, hook, [stopping])
         for key, values in fitted.items():
             history.setdefault(key, []).extend(float(v) for v in values)
         history.setdefault("member", []).extend([member + 1] * len(fitted["loss"]))

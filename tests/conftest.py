@@ -77,3 +77,17 @@ def trained_model_file(tmp_path_factory) -> Path:
     path = tmp_path_factory.mktemp("model") / "tiny_cnn.keras"
     save_model_files(model, path, history)
     return path
+
+
+def pytest_addoption(parser):
+    parser.addoption("--run-exercises", action="store_true",
+                     help="also run every exercise change of notebooks/exercises.json (make test-exercises, ~20 min)")
+
+
+def pytest_collection_modifyitems(config, items):
+    if config.getoption("--run-exercises"):
+        return
+    skip = pytest.mark.skip(reason="exercise runs are slow: make test-exercises (pytest --run-exercises)")
+    for item in items:
+        if "exercises" in item.keywords:
+            item.add_marker(skip)
