@@ -88,14 +88,16 @@ OUT_DIR then holds OUT_DIR/<digit>/<digit>_<index>.png: a split folder for --tra
 }
 
 
-class _Parser(argparse.ArgumentParser):
-    """argparse, but a bad argument is one ``error: ...`` line and exit status 2 (no usage dump)."""
+class CourseParser(argparse.ArgumentParser):
+    """argparse, but a bad argument is one ``error: ...`` line and exit status 2 (no usage dump): it raises
+    ``CourseError``, which ``main`` prints."""
 
     def error(self, message: str) -> None:  # type: ignore[override]
         raise CourseError(f"{message} (see: {self.prog} --help)")
 
 
-def _positive_int(text: str) -> int:
+def positive_int(text: str) -> int:
+    """An argparse type: a whole number, at least 1."""
     try:
         value = int(text)
     except ValueError:
@@ -122,7 +124,7 @@ def _command(commands: Any, name: str, help_text: str) -> argparse.ArgumentParse
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of ``python -m helpers`` (every command, its options, help texts and examples)."""
-    parser = _Parser(prog=PROG, description="Handwritten digit recognition with a CNN: the course's command line.",
+    parser = CourseParser(prog=PROG, description="Handwritten digit recognition with a CNN: the course's command line.",
                      epilog=EXAMPLES["main"], formatter_class=argparse.RawDescriptionHelpFormatter)
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     reference = display_path(REFERENCE_MODEL)
@@ -141,7 +143,7 @@ def build_parser() -> argparse.ArgumentParser:
                             "reference recipe validates on it every epoch (as the seed does); the improved "
                             "recipe carves its validation digits from --train and scores this split once, at "
                             "the end")
-    train.add_argument("--epochs", type=_positive_int, default=None, metavar="N",
+    train.add_argument("--epochs", type=positive_int, default=None, metavar="N",
                        help="epochs (default: the recipe's: 20 for reference, 30 per member for improved)")
     train.add_argument("--seed", type=_seed, default=None, metavar="S",
                        help="random seed of the run, 0..4294967295 (default: 42, or the COURSE_SEED "
