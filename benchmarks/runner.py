@@ -117,7 +117,7 @@ def machine_info() -> dict[str, Any]:
     memory_gb = None
     if hasattr(os, "sysconf") and "SC_PHYS_PAGES" in os.sysconf_names:
         memory_gb = round(os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE") / 2**30, 1)
-    from helpers.notebook import package_versions
+    from helpers.provenance import package_versions
 
     versions = {name: version for name, version in package_versions(("tensorflow", "keras", "jax", "numpy")).items()
                 if version is not None}
