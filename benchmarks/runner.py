@@ -178,9 +178,9 @@ def run_bench(runs: int = 3, epochs: int = 5, train_epochs: int = 20, latency_ca
 
     train_dir, test_dir = str(resolve_split(train_dir, "train")), str(resolve_split(test_dir, "test"))
     load_arrays(train_dir), load_arrays(test_dir)  # decode every image here: a bad one is named before any run
-    backend = backend()
-    pipelines = ["seed", "tfdata", "course"] if backend == "tensorflow" else ["arrays"]
-    variants = list(VARIANTS) if ablation and backend == "tensorflow" else []
+    keras_backend = backend()
+    pipelines = ["seed", "tfdata", "course"] if keras_backend == "tensorflow" else ["arrays"]
+    variants = list(VARIANTS) if ablation and keras_backend == "tensorflow" else []
     report: dict[str, Any] = {
         "run": run_record(argv or []),
         "machine": machine_info(),
@@ -189,7 +189,7 @@ def run_bench(runs: int = 3, epochs: int = 5, train_epochs: int = 20, latency_ca
                    "latency_calls": latency_calls, "matmul_size": matmul_size, "batch_sizes": list(batch_sizes),
                    "train_dir": display_path(train_dir), "test_dir": display_path(test_dir), "judged": judge},
     }
-    log(f"machine: {report['machine']['cpu']}, {report['machine']['cpu_count']} cores, backend {backend}")
+    log(f"machine: {report['machine']['cpu']}, {report['machine']['cpu_count']} cores, backend {keras_backend}")
     log(f"each figure is the median of {runs} run(s); epoch times drop each run's first epoch "
         f"({epochs} epochs per run, {max(epochs - 1, 1)} timed)")
 
@@ -204,7 +204,7 @@ def run_bench(runs: int = 3, epochs: int = 5, train_epochs: int = 20, latency_ca
     report["pipelines"] = {name: summarize_runs(PIPELINES[name], per_pipeline[name]) for name in pipelines}
     if variants:
         report["ablation"] = {name: summarize_runs(VARIANTS[name], per_pipeline[name]) for name in variants}
-    fastest = "course" if backend == "tensorflow" else "arrays"
+    fastest = "course" if keras_backend == "tensorflow" else "arrays"
     course = report["pipelines"][fastest]
     if "seed" in report["pipelines"]:
         seed_epoch = report["pipelines"]["seed"]["epoch_s"]
