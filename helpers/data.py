@@ -108,7 +108,8 @@ def list_images(split_dir: Path | str) -> list[tuple[Path, int]]:
             if class_dir.name in ("train", "test"):
                 raise CourseError(f"{folder} holds {class_dir.name}/: give it as a dataset root, or give a "
                                   f"split folder of class folders 0..9")
-            raise CourseError(f"class folder names must be digits 0..9, found {class_dir}")
+            raise CourseError(f"class folder names must be digits 0..9, found {class_dir} "
+                              f"(name {ascii(class_dir.name)})")
         files = [p for p in _visible(class_dir) if p.is_file()]
         if not files:
             raise CourseError(f"no images in class folder {class_dir}")
