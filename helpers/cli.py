@@ -291,6 +291,16 @@ def _model_path(args: argparse.Namespace) -> Path:
     return check_model_file(args.model)
 
 
+def _load_checked_model(path: Path) -> Any:
+    """Load a model file (importing TensorFlow, quietly) and check it reads 28x28 digits into 10 classes."""
+    from helpers import quiet_tensorflow
+
+    quiet_tensorflow()
+    from helpers.model_files import check_digit_model, load_model
+
+    return check_digit_model(load_model(path), path)
+
+
 def cmd_evaluate(args: argparse.Namespace, progress: dict[str, Any]) -> int:
     from helpers.data import list_images, resolve_split
 

@@ -441,3 +441,14 @@ def test_the_readme_commands_run_as_written(capsys):
         if "--help" in args:
             continue
         parser.parse_args(args)
+
+
+def test_evaluate_and_predict_use_the_reference_model_when_it_exists(trained_model_file, bundled_subset, tmp_path):
+    import shutil
+
+    models = tmp_path / "models"
+    models.mkdir()
+    shutil.copy(trained_model_file, models / "mnist_cnn_model.keras")
+    result = run_cli("evaluate", "--data", bundled_subset, "--json", COURSE_MODELS_DIR=str(models))
+    assert result.returncode == 0 and result.stderr == "", result.stderr
+    assert json.loads(result.stdout)["model"].endswith("mnist_cnn_model.keras")
