@@ -216,10 +216,16 @@ def test_the_improved_check_agrees_with_scikit_learn(tmp_path):
 
 def test_import_idx_corrupt_and_truncated_streams(capsys, tmp_path):
     labels = write_idx(tmp_path / "l.gz", np.zeros(2, dtype=np.uint8))
-    data = bytearray(gzip.compress(struct.pack(">HBB", 0, 8, 3) + struct.pack(">3I", 2, 28, 28) + bytes(1568)))
-    data[12:20] = b"\xff" * 8  # a corrupted deflate stream: zlib.error inside gzip
+    stream = gzip.compress(struct.pack(">HBB", 0, 8, 3) + struct.pack(">3I", 2, 28, 28) + bytes(1568))
+    data = bytearray(stream)
+    data[10] = 0xFF  # an invalid deflate block: zlib.error inside gzip
     (tmp_path / "corrupt.gz").write_bytes(bytes(data))
-    assert "corrupt gzip file" in one_error(capsys, "import-idx", tmp_path / "corrupt.gz", labels, tmp_path / "o")
+    line = one_error(capsys, "import-idx", tmp_path / "corrupt.gz", labels, tmp_path / "o")
+    assert "corrupt gzip file" in line and "invalid block type" in line
+    data = bytearray(stream)
+    data[20:28] = b"\xff" * 8  # damaged data: gzip's CRC check fails
+    (tmp_path / "crc.gz").write_bytes(bytes(data))
+    assert "corrupt gzip file" in one_error(capsys, "import-idx", tmp_path / "crc.gz", labels, tmp_path / "o")
     (tmp_path / "cut.gz").write_bytes(bytes(data[:30]))
     assert "corrupt gzip file" in one_error(capsys, "import-idx", tmp_path / "cut.gz", labels, tmp_path / "o")
     assert not (tmp_path / "o").exists()
