@@ -185,6 +185,7 @@ def _recipe_names() -> list[str]:
 
 
 def cmd_data(args: argparse.Namespace, progress: dict[str, Any]) -> int:
+    """``data``: validate and summarize a dataset, as text or JSON."""
     from helpers.data import summarize_dataset
 
     summary = summarize_dataset(args.dir)
@@ -231,6 +232,7 @@ def _model_set_state(out: Path) -> dict[str, tuple[int, int]]:
 
 
 def cmd_train(args: argparse.Namespace, progress: dict[str, Any]) -> int:
+    """``train``: check every argument and output place, then the data, then train and save the four files."""
     from helpers.data import list_images, resolve_split
     from helpers.model_files import check_output_path
 
@@ -302,6 +304,7 @@ def _load_checked_model(path: Path) -> Any:
 
 
 def cmd_evaluate(args: argparse.Namespace, progress: dict[str, Any]) -> int:
+    """``evaluate``: accuracy, loss and per-class report of a model on a test split."""
     from helpers.data import list_images, resolve_split
 
     model_path = _model_path(args)
@@ -328,6 +331,7 @@ def cmd_evaluate(args: argparse.Namespace, progress: dict[str, Any]) -> int:
 
 
 def cmd_predict(args: argparse.Namespace, progress: dict[str, Any]) -> int:
+    """``predict``: the digit in each image; every image is checked before the model loads."""
     from helpers.data import open_image
     from helpers.own_images import mnist_steps
 
@@ -353,6 +357,7 @@ def cmd_predict(args: argparse.Namespace, progress: dict[str, Any]) -> int:
 
 
 def cmd_import_idx(args: argparse.Namespace, progress: dict[str, Any]) -> int:
+    """``import-idx``: MNIST IDX files -> class folders of PNGs."""
     from helpers.idx import import_idx
 
     counts = import_idx(args.images, args.labels, args.out)
