@@ -9,7 +9,8 @@
 
 Arguments and every place a command writes to are checked before TensorFlow is imported or any work
 starts.  A user's mistake exits with status 2 and one line ``error: ...`` on stderr; Ctrl-C exits with
-status 130 and one line that says what was written.
+status 130 and one line that says what was written; a problem of the machine (a full disk) with status 1
+and one line.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import os
 import sys
 import time
 from pathlib import Path
@@ -391,10 +393,19 @@ def main(argv: list[str] | None = None) -> int:
     try:
         args = build_parser().parse_args(argv)
         command = args.command
-        return COMMANDS[command](args, progress)
+        status = COMMANDS[command](args, progress)
+        sys.stdout.flush()  # a full disk or a closed pipe shows here, not as a traceback at exit
+        return status
     except CourseError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    except BrokenPipeError:  # `python -m helpers data | head -1`: the reader has what it wanted
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141
+    except OSError as exc:  # the machine, not the input: a full disk, a vanished folder ...
+        where = f": {exc.filename}" if exc.filename else " (standard output)"
+        print(f"error: {exc.strerror or exc.__class__.__name__}{where}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         print(f"error: interrupted ({_interrupted(command, progress)})", file=sys.stderr)
         return 130

@@ -458,3 +458,16 @@ def test_evaluate_and_predict_use_the_reference_model_when_it_exists(trained_mod
     result = run_cli("evaluate", "--data", bundled_subset, "--json", COURSE_MODELS_DIR=str(models))
     assert result.returncode == 0 and result.stderr == "", result.stderr
     assert json.loads(result.stdout)["model"].endswith("mnist_cnn_model.keras")
+
+
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs /dev/full")
+def test_a_full_disk_and_a_closed_pipe_are_no_traceback(tmp_path):
+    with open("/dev/full", "w") as full:
+        result = subprocess.run([sys.executable, "-m", "helpers", "data", "--json"], stdout=full, stderr=subprocess.PIPE,
+                                text=True, cwd=REPO_ROOT)
+    assert result.returncode == 1 and result.stderr == "error: No space left on device (standard output)\n"
+    reader = subprocess.Popen([sys.executable, "-m", "helpers", "data"], stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, cwd=REPO_ROOT)
+    reader.stdout.read(5)
+    reader.stdout.close()  # like `| head -c 5`
+    assert reader.wait() in (0, 141) and reader.stderr.read() == b""
