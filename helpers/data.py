@@ -241,7 +241,7 @@ def arrays_dataset(images: np.ndarray, labels: np.ndarray, batch_size: int = 32,
     The data is already in memory, so preparing a batch is only shuffling and copying: one background
     thread does it, two batches ahead, and tf.data's autotuner is off.  On a 2-core laptop the
     autotuner's own threads can take CPU time from the training step (in some runs epochs took 1.26 s
-    instead of 0.85 s; ``python -m helpers bench --ablation`` measures it); the batches and their order do
+    instead of 0.85 s; ``python -m benchmarks --ablation`` measures it); the batches and their order do
     not change.
     """
     import keras

@@ -149,7 +149,7 @@ def test_committed_results_are_raw_and_compared_per_run():
 
 @pytest.fixture(scope="module")
 def tiny_report(bundled_subset, tmp_path_factory):
-    """``python -m helpers bench --tiny`` on 1,000 + 300 real digits: every worker runs once."""
+    """``python -m benchmarks --tiny`` on 1,000 + 300 real digits: every worker runs once."""
     out = tmp_path_factory.mktemp("bench")
     result = run_bench("--tiny", "--train", bundled_subset, "--test", bundled_subset, "--out", out,
                        "--label", "tiny", "--batch-sizes", "100", "--ablation")
@@ -299,7 +299,7 @@ def test_run_bench_takes_medians_and_survives_a_failing_batch_size(monkeypatch, 
     def fake_worker(name, **options):
         if name == "epochs":
             if options.get("batch_size", 32) != 32:
-                raise CourseError("benchmark step failed (exit -11): helpers.bench --worker epochs: crash")
+                raise CourseError("benchmark step failed (exit -11): benchmarks --worker epochs: crash")
             pipeline = options["pipeline"]
             seconds = epochs_by_run[pipeline][calls[pipeline]]
             calls[pipeline] += 1
@@ -320,6 +320,6 @@ def test_run_bench_takes_medians_and_survives_a_failing_batch_size(monkeypatch, 
     assert report["pipelines"]["course"]["per_run_epoch_s"] == [0.8, 0.9, 0.7]
     assert report["speedup_vs_seed"] == round(2.5 / 0.8, 2)
     assert report["batch_sweep"] == [{"batch_size": 64, "error": "benchmark step failed (exit -11): "
-                                                                 "helpers.bench --worker epochs: crash"}]
+                                                                 "benchmarks --worker epochs: crash"}]
     assert "| 64 | failed: benchmark step failed" in bench_report.markdown(report)
     assert "batch 64: failed" in bench_report.comparison_table([report])
