@@ -1,20 +1,24 @@
 """``python -m helpers``: a thin command line over the helpers.
 
-    python -m helpers data [DIR]
-    python -m helpers train [--train DIR] [--val DIR] [--epochs 20] [--seed 42] [--recipe reference]
-                            [--out models/mnist_cnn_model.keras]
-    python -m helpers evaluate --model PATH [--data DIR] [--json]
-    python -m helpers predict --model PATH IMAGE... [--json]
+    python -m helpers data [DIR] [--json]
+    python -m helpers train [--train DIR] [--val DIR] [--epochs N] [--seed S] [--recipe reference|improved]
+                            [--out PATH.keras]
+    python -m helpers evaluate [--model PATH] [--data DIR] [--json]
+    python -m helpers predict [--model PATH] IMAGE... [--json]
     python -m helpers import-idx IMAGES LABELS OUT_DIR
-    python -m helpers bench [--runs 3] [--tiny] [--out benchmarks/results] [--table A.json B.json]
 
-A user's mistake exits with status 2 and one line ``error: ...`` on stderr.
+Arguments and every place a command writes to are checked before TensorFlow is imported or any work
+starts.  A user's mistake exits with status 2 and one line ``error: ...`` on stderr; Ctrl-C exits with
+status 130 and one line that says what was written; a problem of the machine (a full disk) with status 1
+and one line.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import math
+import os
 import sys
 import time
 from pathlib import Path
@@ -23,15 +27,79 @@ from typing import Any
 from helpers.errors import CourseError
 from helpers.paths import BUNDLED_DATASET, IMPROVED_MODEL, REFERENCE_MODEL, display_path
 
+PROG = "python -m helpers"
+MAKE_REFERENCE = f" (make it with: {PROG} train)"
+IMPROVED_VALIDATION_FRACTION = 0.1  # helpers.training.carve_validation's default
 
-class _Parser(argparse.ArgumentParser):
-    """argparse, but a bad argument is one ``error: ...`` line and exit status 2 (no usage dump)."""
+DIR_HELP = """\
+A DIR is a split folder of class folders 0..9 holding images (PNG, JPG, BMP or GIF; any size, mode and bit
+depth: they are converted to 28x28 8-bit grayscale), or a dataset root holding train/ and test/:
+
+  data/reduced_mnist/            a dataset root (the bundled one)
+    train/0/*.png ... train/9/*.png
+    test/0/*.png  ... test/9/*.png
+
+Only the folder names 0..9 name classes; hidden entries (starting with a dot) are ignored."""
+
+EXAMPLES = {
+    "main": f"""\
+examples:
+  {PROG} data                                # check and summarize the bundled dataset
+  {PROG} train                               # the reference model -> {display_path(REFERENCE_MODEL)}
+  {PROG} evaluate                            # score it on the bundled test split
+  {PROG} predict my_digit.png                # read your own digit
+  {PROG} COMMAND --help                      # each command's options
+
+{DIR_HELP}""",
+    "data": f"""\
+examples:
+  {PROG} data
+  {PROG} data ~/mnist --json
+
+{DIR_HELP}""",
+    "train": f"""\
+examples:
+  {PROG} train                                     # 20 epochs -> {display_path(REFERENCE_MODEL)}
+  {PROG} train --recipe improved                   # -> {display_path(IMPROVED_MODEL)}
+  {PROG} train --epochs 5 --out models/quick.keras
+  {PROG} train --train ~/mnist --val ~/mnist --out models/full_mnist.keras
+
+Writes four files together (or none): PATH.keras, PATH.h5, PATH.history.json, PATH.meta.json.
+
+{DIR_HELP}""",
+    "evaluate": f"""\
+examples:
+  {PROG} evaluate
+  {PROG} evaluate --model models/mnist_cnn_improved.keras --json
+  {PROG} evaluate --model my_model.h5 --data ~/mnist
+
+{DIR_HELP}""",
+    "predict": f"""\
+examples:
+  {PROG} predict my_digit.png
+  {PROG} predict --model models/mnist_cnn_improved.keras photo1.jpg photo2.png --json
+
+An image may be a photo or a drawing: dark ink on light paper or light on dark, any size; it is cropped,
+fitted into 20x20 pixels and centred in 28x28, as MNIST was made.""",
+    "import-idx": f"""\
+examples:
+  {PROG} import-idx train-images-idx3-ubyte.gz train-labels-idx1-ubyte.gz datasets/mnist/train
+  {PROG} import-idx t10k-images-idx3-ubyte.gz t10k-labels-idx1-ubyte.gz datasets/mnist/test
+
+OUT_DIR then holds OUT_DIR/<digit>/<digit>_<index>.png: a split folder for --train, --val or --data.""",
+}
+
+
+class CourseParser(argparse.ArgumentParser):
+    """argparse, but a bad argument is one ``error: ...`` line and exit status 2 (no usage dump): it raises
+    ``CourseError``, which ``main`` prints."""
 
     def error(self, message: str) -> None:  # type: ignore[override]
         raise CourseError(f"{message} (see: {self.prog} --help)")
 
 
-def _positive_int(text: str) -> int:
+def positive_int(text: str) -> int:
+    """An argparse type: a whole number, at least 1."""
     try:
         value = int(text)
     except ValueError:
@@ -51,52 +119,64 @@ def _seed(text: str) -> int:
     return value
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="python -m helpers", description="Handwritten digit recognition with a CNN: the course CLI.")
-    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+def _command(commands: Any, name: str, help_text: str) -> argparse.ArgumentParser:
+    return commands.add_parser(name, help=help_text, description=help_text[0].upper() + help_text[1:] + ".",
+                               epilog=EXAMPLES[name], formatter_class=argparse.RawDescriptionHelpFormatter)
 
-    data = commands.add_parser("data", help="validate and summarize a directory dataset")
-    data.add_argument("dir", nargs="?", type=Path, default=BUNDLED_DATASET,
-                      help="a dataset root (train/ and test/) or a split folder (default: the bundled dataset)")
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of ``python -m helpers`` (every command, its options, help texts and examples)."""
+    parser = CourseParser(prog=PROG, description="Handwritten digit recognition with a CNN: the course's command line.",
+                     epilog=EXAMPLES["main"], formatter_class=argparse.RawDescriptionHelpFormatter)
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    reference = display_path(REFERENCE_MODEL)
+    bundled = display_path(BUNDLED_DATASET)
+
+    data = _command(commands, "data", "validate and summarize a directory dataset")
+    data.add_argument("dir", nargs="?", type=Path, default=BUNDLED_DATASET, metavar="DIR",
+                      help=f"a dataset root (train/ and test/) or a split folder (default: {bundled})")
     data.add_argument("--json", action="store_true", help="print one JSON object")
 
-    train = commands.add_parser("train", help="train a CNN and save .keras, .h5 and history JSON")
-    train.add_argument("--train", type=Path, default=BUNDLED_DATASET, metavar="DIR", help="training images")
+    train = _command(commands, "train", "train a CNN and save .keras, .h5, history and metadata files")
+    train.add_argument("--train", type=Path, default=BUNDLED_DATASET, metavar="DIR",
+                       help=f"training images: a split, or a root whose train/ is used (default: {bundled})")
     train.add_argument("--val", type=Path, default=BUNDLED_DATASET, metavar="DIR",
-                       help="the test split: the reference recipe validates on it every epoch (as the seed "
-                            "does); the improved recipe carves its validation digits from --train and scores "
-                            "this split once, at the end")
-    train.add_argument("--epochs", type=_positive_int, default=None, help="epochs (default: the recipe's, 20 for reference)")
-    train.add_argument("--seed", type=_seed, default=None,
-                       help="random seed of the run (default: 42, or the COURSE_SEED environment variable)")
+                       help="the test split, or a root whose test/ is used (default: the bundled one): the "
+                            "reference recipe validates on it every epoch (as the seed does); the improved "
+                            "recipe carves its validation digits from --train and scores this split once, at "
+                            "the end")
+    train.add_argument("--epochs", type=positive_int, default=None, metavar="N",
+                       help="epochs (default: the recipe's: 20 for reference, 30 per member for improved)")
+    train.add_argument("--seed", type=_seed, default=None, metavar="S",
+                       help="random seed of the run, 0..4294967295 (default: 42, or the COURSE_SEED "
+                            "environment variable)")
     train.add_argument("--recipe", choices=_recipe_names(), default="reference",
-                       help="'reference' is the seed's recipe")
-    train.add_argument("--out", type=Path, default=None,
-                       help=f"the .keras file to write (default: {display_path(REFERENCE_MODEL)}, or "
+                       help="'reference' is the seed's recipe (default); 'improved' a committee of two "
+                            "regularized CNNs")
+    train.add_argument("--out", type=Path, default=None, metavar="PATH.keras",
+                       help=f"the .keras file to write (default: {reference}, or "
                             f"{display_path(IMPROVED_MODEL)} for --recipe improved, when the run uses the "
                             f"recipe's own settings; any other run goes to models/experiments/, so it never "
                             f"replaces the model the notebooks rely on)")
 
-    evaluate = commands.add_parser("evaluate", help="accuracy, loss and per-class report of a model")
-    evaluate.add_argument("--model", type=Path, required=True, help="a .keras or .h5 file")
+    evaluate = _command(commands, "evaluate", "accuracy, loss and per-class report of a model")
+    evaluate.add_argument("--model", type=Path, default=None, metavar="PATH",
+                          help=f"a .keras or .h5 file (default: {reference})")
     evaluate.add_argument("--data", type=Path, default=BUNDLED_DATASET, metavar="DIR",
                           help="a split folder, or a root whose test/ is used (default: the bundled test split)")
     evaluate.add_argument("--json", action="store_true", help="print one JSON object")
 
-    predict = commands.add_parser("predict", help="predict the digit in your own images")
-    predict.add_argument("--model", type=Path, required=True, help="a .keras or .h5 file")
-    predict.add_argument("images", nargs="+", type=Path, metavar="IMAGE")
+    predict = _command(commands, "predict", "predict the digit in your own images")
+    predict.add_argument("--model", type=Path, default=None, metavar="PATH",
+                         help=f"a .keras or .h5 file (default: {reference})")
+    predict.add_argument("images", nargs="+", type=Path, metavar="IMAGE",
+                         help="image files (PNG, JPG, BMP or GIF) of one handwritten digit each")
     predict.add_argument("--json", action="store_true", help="print a JSON list")
 
-    idx = commands.add_parser("import-idx", help="convert MNIST IDX files into class folders of PNGs")
-    idx.add_argument("images", type=Path, metavar="IMAGES", help="e.g. train-images-idx3-ubyte.gz")
+    idx = _command(commands, "import-idx", "convert MNIST IDX files into class folders of PNGs")
+    idx.add_argument("images", type=Path, metavar="IMAGES", help="e.g. train-images-idx3-ubyte.gz (gzipped or not)")
     idx.add_argument("labels", type=Path, metavar="LABELS", help="e.g. train-labels-idx1-ubyte.gz")
     idx.add_argument("out", type=Path, metavar="OUT_DIR", help="a new or empty folder (not inside data/)")
-
-    from helpers import bench as bench_module
-
-    bench = commands.add_parser("bench", help="time training and prediction; memory; FLOP/s vs the hardware")
-    bench_module.add_arguments(bench, _positive_int)
     return parser
 
 
@@ -106,7 +186,8 @@ def _recipe_names() -> list[str]:
     return list(RECIPE_NAMES)
 
 
-def cmd_data(args: argparse.Namespace) -> int:
+def cmd_data(args: argparse.Namespace, progress: dict[str, Any]) -> int:
+    """``data``: validate and summarize a dataset, as text or JSON."""
     from helpers.data import summarize_dataset
 
     summary = summarize_dataset(args.dir)
@@ -122,23 +203,59 @@ def cmd_data(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_train(args: argparse.Namespace) -> int:
+def _check_improved_split(pairs: list[tuple[Path, int]], folder: Path) -> None:
+    """The improved recipe carves a stratified validation set out of ``--train`` (scikit-learn's
+    ``train_test_split``): every digit needs 2 images and each side at least one image per digit."""
+    counts = {label: 0 for _, label in pairs}
+    for _, label in pairs:
+        counts[label] += 1
+    n, classes = len(pairs), len(counts)
+    n_val = math.ceil(n * IMPROVED_VALIDATION_FRACTION)
+    scarce = sorted(str(label) for label, count in counts.items() if count < 2)
+    if scarce or n_val < classes or n - n_val < classes:
+        need = math.ceil(classes / IMPROVED_VALIDATION_FRACTION)
+        raise CourseError(f"too few images for --recipe improved in {folder}: it sets "
+                          f"{IMPROVED_VALIDATION_FRACTION:.0%} aside for validation, one or more of every digit, "
+                          f"so it needs at least 2 images per digit and {need} in all (found {n}"
+                          + (f"; digits {', '.join(scarce)} have fewer than 2" if scarce else "") + ")")
+
+
+def _model_set_state(out: Path) -> dict[str, tuple[int, int]]:
+    from helpers.model_files import model_set_paths
+
+    state = {}
+    for kind, path in model_set_paths(out).items():
+        try:
+            info = path.stat()
+            state[kind] = (info.st_ino, info.st_mtime_ns)
+        except OSError:
+            pass
+    return state
+
+
+def cmd_train(args: argparse.Namespace, progress: dict[str, Any]) -> int:
+    """``train``: check every argument and output place, then the data, then train and save the four files."""
     from helpers.data import list_images, resolve_split
     from helpers.model_files import check_output_path
 
+    if args.out is not None:  # the output place first: a mistake there costs nothing
+        check_output_path(args.out, (".keras",))
     train_dir, val_dir = resolve_split(args.train, "train"), resolve_split(args.val, "test")
-    for folder in (train_dir, val_dir):
-        list_images(folder)
+    train_pairs = list_images(train_dir)
+    list_images(val_dir)
+    if args.recipe == "improved":
+        _check_improved_split(train_pairs, train_dir)
     if args.out is None:
         from helpers.training import planned_model_path
 
         out = planned_model_path(args.recipe, args.epochs, args.seed, train_dir, val_dir)
+        check_output_path(out, (".keras",))
         if out not in (REFERENCE_MODEL, IMPROVED_MODEL):
             print(f"not the {args.recipe} recipe's own settings: saving to {display_path(out)} "
                   f"(--out PATH chooses another file)", flush=True)
     else:
         out = args.out
-    check_output_path(out, (".keras",))
+    progress.update(out=out, before=_model_set_state(out))
     from helpers import quiet_tensorflow
 
     quiet_tensorflow()
@@ -157,17 +274,29 @@ def cmd_train(args: argparse.Namespace) -> int:
     minutes = (time.perf_counter() - started) / 60
     final = f"val_accuracy {history['val_accuracy'][-1]:.4f}  val_loss {history['val_loss'][-1]:.4f}"
     print(f"done in {minutes:.1f} min: {final}")
+    for kind, path in written.items():
+        print(f"wrote {display_path(path)}")
     if args.recipe != "reference":
         from helpers.evaluation import evaluate_model
 
         test = evaluate_model(model, *load_arrays(val_dir))
         print(f"test split {display_path(val_dir)}: accuracy {test['accuracy']:.4f}  loss {test['loss']:.4f}")
-    for kind, path in written.items():
-        print(f"wrote {display_path(path)}")
     return 0
 
 
+def _model_path(args: argparse.Namespace) -> Path:
+    """``--model``, or the reference model; checked without importing TensorFlow."""
+    from helpers.model_files import check_model_file
+
+    if args.model is None:
+        if not REFERENCE_MODEL.exists():
+            raise CourseError(f"model file not found: {display_path(REFERENCE_MODEL)}{MAKE_REFERENCE}")
+        return check_model_file(REFERENCE_MODEL)
+    return check_model_file(args.model)
+
+
 def _load_checked_model(path: Path) -> Any:
+    """Load a model file (importing TensorFlow, quietly) and check it reads 28x28 digits into 10 classes."""
     from helpers import quiet_tensorflow
 
     quiet_tensorflow()
@@ -176,12 +305,14 @@ def _load_checked_model(path: Path) -> Any:
     return check_digit_model(load_model(path), path)
 
 
-def cmd_evaluate(args: argparse.Namespace) -> int:
+def cmd_evaluate(args: argparse.Namespace, progress: dict[str, Any]) -> int:
+    """``evaluate``: accuracy, loss and per-class report of a model on a test split."""
     from helpers.data import list_images, resolve_split
 
+    model_path = _model_path(args)
     split = resolve_split(args.data, "test")
     list_images(split)
-    model = _load_checked_model(args.model)
+    model = _load_checked_model(model_path)
     from helpers.data import load_arrays
     from helpers.evaluation import evaluate_model, report_text
 
@@ -189,26 +320,28 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     result = evaluate_model(model, images, labels)
     if args.json:
         print(json.dumps({
-            "model": display_path(args.model), "data": display_path(split), "n": result["n"],
+            "model": display_path(model_path), "data": display_path(split), "n": result["n"],
             "accuracy": result["accuracy"], "loss": result["loss"],
             "confusion_matrix": result["confusion_matrix"].tolist(), "per_class": result["report"],
         }))
         return 0
-    print(f"{display_path(args.model)} on {display_path(split)} ({result['n']} images)")
+    print(f"{display_path(model_path)} on {display_path(split)} ({result['n']} images)")
     print(f"accuracy {result['accuracy']:.4f}  loss {result['loss']:.4f}  "
           f"misclassified {len(result['misclassified'])}")
     print(report_text(labels, result["predictions"]))
     return 0
 
 
-def cmd_predict(args: argparse.Namespace) -> int:
+def cmd_predict(args: argparse.Namespace, progress: dict[str, Any]) -> int:
+    """``predict``: the digit in each image; every image is checked before the model loads."""
     from helpers.data import open_image
     from helpers.own_images import mnist_steps
 
+    model_path = _model_path(args)
     inputs = []
     for path in args.images:  # check every image before loading the model
-        inputs.append(mnist_steps(open_image(path))["centred 28x28"])
-    model = _load_checked_model(args.model)
+        inputs.append(mnist_steps(open_image(path), name=str(path))["centred 28x28"])
+    model = _load_checked_model(model_path)
     from helpers.evaluation import predict_one
 
     results = []
@@ -225,7 +358,8 @@ def cmd_predict(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_import_idx(args: argparse.Namespace) -> int:
+def cmd_import_idx(args: argparse.Namespace, progress: dict[str, Any]) -> int:
+    """``import-idx``: MNIST IDX files -> class folders of PNGs."""
     from helpers.idx import import_idx
 
     counts = import_idx(args.images, args.labels, args.out)
@@ -233,29 +367,47 @@ def cmd_import_idx(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_bench(args: argparse.Namespace) -> int:
-    from helpers.bench import command
-
-    return command(args)
-
-
 COMMANDS = {"data": cmd_data, "train": cmd_train, "evaluate": cmd_evaluate, "predict": cmd_predict,
-            "import-idx": cmd_import_idx, "bench": cmd_bench}
+            "import-idx": cmd_import_idx}
+
+
+def _interrupted(command: str | None, progress: dict[str, Any]) -> str:
+    """What Ctrl-C left behind, truthfully."""
+    if command == "import-idx":
+        return "no dataset was written"
+    if command != "train" or "out" not in progress:
+        return "nothing was written"
+    out = progress["out"]
+    if _model_set_state(out) == progress["before"]:
+        return f"no model file was written; {display_path(out)} and its files are as they were"
+    return f"the model files were already saved: {display_path(out)} and its .h5, history and meta files"
 
 
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI; return the exit status (0 ok, 2 a user's mistake, 130 interrupted)."""
+    for stream in (sys.stdout, sys.stderr):  # a file name that is not valid UTF-8 still prints
+        if hasattr(stream, "reconfigure"):
+            stream.reconfigure(errors="backslashreplace")
     command = None
+    progress: dict[str, Any] = {}
     try:
         args = build_parser().parse_args(argv)
         command = args.command
-        return COMMANDS[command](args)
+        status = COMMANDS[command](args, progress)
+        sys.stdout.flush()  # a full disk or a closed pipe shows here, not as a traceback at exit
+        return status
     except CourseError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    except BrokenPipeError:  # `python -m helpers data | head -1`: the reader has what it wanted
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141
+    except OSError as exc:  # the machine, not the input: a full disk, a vanished folder ...
+        where = f": {exc.filename}" if exc.filename else " (standard output)"
+        print(f"error: {exc.strerror or exc.__class__.__name__}{where}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
-        what = "no results were written" if command == "bench" else "no model file was written"
-        print(f"error: interrupted ({what})", file=sys.stderr)
+        print(f"error: interrupted ({_interrupted(command, progress)})", file=sys.stderr)
         return 130
 
 

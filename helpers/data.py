@@ -2,9 +2,10 @@
 
 A *split* folder holds one sub-folder per digit (``train/3/*.png``); a *dataset root* holds ``train/``
 and ``test/`` splits.  Labels come from the folder **names**, so a missing class folder never shifts
-the labels of the others.  Hidden entries (``.ipynb_checkpoints``, ``.DS_Store``, any dotfile) are
-ignored.  PNG, JPG, BMP and GIF files are read; colour or alpha images are converted to grayscale and
-other sizes are resized to 28x28.
+the labels of the others.  Only the ASCII digits ``0``..``9`` name classes: any other visible folder, a
+broken or looping link and a folder that cannot be read are refused by name.  Hidden entries (``.ipynb_checkpoints``, ``.DS_Store``, any dotfile) are
+ignored.  PNG, JPG, BMP and GIF files are read; colour, alpha and 16-bit images are converted to 8-bit
+grayscale and other sizes are resized to 28x28.
 
 Every image is decoded once, up front, so a corrupt file is reported by name before any training starts.
 """
@@ -12,7 +13,10 @@ Every image is decoded once, up front, so a corrupt file is reported by name bef
 from __future__ import annotations
 
 import collections
+import errno
 import functools
+import os
+import warnings
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -24,7 +28,7 @@ from helpers.paths import BUNDLED_DATASET, TEST_DIR, TRAIN_DIR, display_path
 
 __all__ = [
     "BUNDLED_DATASET", "TRAIN_DIR", "TEST_DIR", "IMAGE_SIZE", "NUM_CLASSES", "IMAGE_EXTENSIONS",
-    "resolve_split", "list_images", "read_image", "load_arrays", "arrays_dataset", "load_dataset", "one_hot",
+    "resolve_split", "list_images", "read_image", "load_arrays", "arrays_dataset", "load_dataset",
     "seed_generators", "summarize_dataset",
 ]
 
@@ -32,14 +36,28 @@ IMAGE_SIZE = 28
 NUM_CLASSES = 10
 IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".gif")
 MAX_IMAGE_PIXELS = 4096 * 4096
+CLASS_NAMES = tuple(str(digit) for digit in range(NUM_CLASSES))
 
 
-def _visible(entries: list[Path]) -> list[Path]:
-    return sorted(p for p in entries if not p.name.startswith("."))
+def _visible(folder: Path) -> list[Path]:
+    """The entries of ``folder`` not starting with a dot, sorted; a broken or looping link among them, or
+    a folder that cannot be read, is a ``CourseError`` naming it."""
+    try:
+        entries = sorted(p for p in folder.iterdir() if not p.name.startswith("."))
+    except OSError as exc:
+        raise CourseError(f"cannot read folder {folder}: {exc.strerror or exc.__class__.__name__}") from None
+    for entry in entries:
+        if entry.is_symlink() and not entry.exists():
+            try:
+                entry.stat()
+            except OSError as exc:
+                what = "a link that loops" if exc.errno == errno.ELOOP else "a broken link (its target is missing)"
+                raise CourseError(f"{what}: {entry}") from None
+    return entries
 
 
 def _is_split(folder: Path) -> bool:
-    return any(p.is_dir() and p.name.isdigit() for p in _visible(list(folder.iterdir())))
+    return any(p.name in CLASS_NAMES and p.is_dir() for p in _visible(folder))
 
 
 def resolve_split(path: Path | str, split: str = "test") -> Path:
@@ -51,13 +69,26 @@ def resolve_split(path: Path | str, split: str = "test") -> Path:
     >>> resolve_split(BUNDLED_DATASET, "train") == TRAIN_DIR
     True
     """
+    folder = _existing_folder(path)
+    if _is_split(folder):
+        return folder
+    if (folder / split).is_dir():
+        return _existing_folder(folder / split)
+    others = [name for name in ("train", "test") if (folder / name).is_dir()]
+    if others:
+        raise CourseError(f"no {split}/ folder in {folder} (it holds {', '.join(o + '/' for o in others)}; "
+                          f"a dataset root holds train/ and test/)")
+    return folder
+
+
+def _existing_folder(path: Path | str) -> Path:
     folder = Path(path)
+    if os.path.lexists(folder) and not folder.exists():
+        raise CourseError(f"dataset folder is a broken or looping link: {folder}")
     if not folder.exists():
         raise CourseError(f"dataset folder not found: {folder}")
     if not folder.is_dir():
         raise CourseError(f"not a folder: {folder}")
-    if (folder / split).is_dir() and not _is_split(folder):
-        return folder / split
     return folder
 
 
@@ -67,18 +98,19 @@ def list_images(split_dir: Path | str) -> list[tuple[Path, int]]:
     Raises ``CourseError`` for a missing or empty folder, a sub-folder that is not a digit ``0``..``9``,
     an empty class folder or a file that is not a supported image.
     """
-    folder = Path(split_dir)
-    if not folder.is_dir():
-        raise CourseError(f"dataset folder not found: {folder}")
+    folder = _existing_folder(split_dir)
     pairs: list[tuple[Path, int]] = []
-    entries = _visible(list(folder.iterdir()))
-    class_dirs = [p for p in entries if p.is_dir()]
+    class_dirs = [p for p in _visible(folder) if p.is_dir()]
     if not class_dirs:
         raise CourseError(f"no class folders (0..9) in {folder}")
     for class_dir in class_dirs:
-        if not (class_dir.name.isdigit() and 0 <= int(class_dir.name) < NUM_CLASSES):
-            raise CourseError(f"class folder names must be digits 0..9, found {class_dir}")
-        files = [p for p in _visible(list(class_dir.iterdir())) if p.is_file()]
+        if class_dir.name not in CLASS_NAMES:
+            if class_dir.name in ("train", "test"):
+                raise CourseError(f"{folder} holds {class_dir.name}/: give it as a dataset root, or give a "
+                                  f"split folder of class folders 0..9")
+            raise CourseError(f"class folder names must be digits 0..9, found {class_dir} "
+                              f"(name {ascii(class_dir.name)})")
+        files = [p for p in _visible(class_dir) if p.is_file()]
         if not files:
             raise CourseError(f"no images in class folder {class_dir}")
         for file in files:
@@ -93,11 +125,13 @@ def decode_image(source: Path | BinaryIO, name: str, max_pixels: int = MAX_IMAGE
     header *before* the pixels are decoded, so a decompression bomb (a tiny file that decodes to billions
     of pixels) is refused; corrupt or non-image data gets a one-line ``CourseError`` naming ``name``."""
     try:
-        image = Image.open(source)
-        width, height = image.size
-        if width * height > max_pixels:
-            raise CourseError(f"image too large ({width}x{height} pixels, limit {max_pixels:,}): {name}")
-        image.load()
+        with warnings.catch_warnings():  # Pillow warns before it refuses; the course's own limit speaks
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            image = Image.open(source)
+            width, height = image.size
+            if width * height > max_pixels:
+                raise CourseError(f"image too large ({width}x{height} pixels, limit {max_pixels:,}): {name}")
+            image.load()
     except CourseError:
         raise
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError) as exc:
@@ -109,6 +143,10 @@ def open_image(path: Path | str, max_pixels: int = MAX_IMAGE_PIXELS) -> Image.Im
     """Open an image file with Pillow, refusing missing, empty, corrupt or oversized files with a
     ``CourseError``."""
     path = Path(path)
+    if path.is_dir():
+        raise CourseError(f"a folder, not an image file: {path}")
+    if os.path.lexists(path) and not path.exists():
+        raise CourseError(f"image is a broken or looping link: {path}")
     if not path.is_file():
         raise CourseError(f"image not found: {path}")
     if path.stat().st_size == 0:
@@ -116,10 +154,29 @@ def open_image(path: Path | str, max_pixels: int = MAX_IMAGE_PIXELS) -> Image.Im
     return decode_image(path, str(path), max_pixels)
 
 
-def to_grayscale(image: Image.Image) -> Image.Image:
-    """Convert any Pillow image to 8-bit grayscale (``L``); transparent pixels become black background."""
+def to_grayscale(image: Image.Image, name: str = "image") -> Image.Image:
+    """Convert any Pillow image to 8-bit grayscale (``L``); transparent pixels become black background.
+
+    16-bit and 32-bit integer images (``I;16``, ``I``: 16-bit PNGs) are scaled from 0..65535 to 0..255,
+    float images (``F``) from 0..1 when their values lie there, instead of being clipped to white.
+
+    >>> to_grayscale(Image.new("I;16", (1, 1), 32768)).getpixel((0, 0))
+    128
+    """
     if image.mode == "L":
         return image
+    if image.mode == "I" or image.mode.startswith("I;16") or image.mode == "F":
+        values = np.asarray(image, dtype=np.float64)
+        full_scale = 1.0 if image.mode == "F" and values.size and values.max() <= 1.0 else (
+            255.0 if image.mode == "F" else 65535.0)
+        return Image.fromarray(np.clip(np.rint(values * (255.0 / full_scale)), 0, 255).astype(np.uint8), "L")
+    try:
+        return _to_l(image)
+    except ValueError:
+        raise CourseError(f"unsupported image mode {image.mode}: {name}") from None
+
+
+def _to_l(image: Image.Image) -> Image.Image:
     if "A" in image.getbands() or image.mode == "P" and "transparency" in image.info:
         rgba = image.convert("RGBA")
         background = Image.new("RGBA", rgba.size, (0, 0, 0, 255))
@@ -133,15 +190,16 @@ def read_image(path: Path | str, size: int = IMAGE_SIZE) -> np.ndarray:
     >>> read_image(TRAIN_DIR / "0" / "0_0000.png").shape
     (28, 28)
     """
-    image = to_grayscale(open_image(path))
+    image = to_grayscale(open_image(path), str(path))
     if image.size != (size, size):
         image = image.resize((size, size), Image.Resampling.BILINEAR)
     return np.asarray(image, dtype=np.uint8)
 
 
 def _folder_signature(folder: Path) -> tuple[str, float, int]:
-    newest = max((p.stat().st_mtime for p in folder.iterdir()), default=0.0)
-    return (str(folder.resolve()), max(newest, folder.stat().st_mtime), len(list(folder.iterdir())))
+    entries = _visible(folder)
+    newest = max((p.stat().st_mtime for p in entries if p.exists()), default=0.0)
+    return (str(folder.resolve()), max(newest, folder.stat().st_mtime), len(entries))
 
 
 @functools.lru_cache(maxsize=8)
@@ -164,24 +222,13 @@ def load_arrays(split_dir: Path | str, size: int = IMAGE_SIZE, return_paths: boo
     >>> images.shape, images.dtype, float(images.max()), labels[:3]
     ((2000, 28, 28, 1), dtype('float32'), 1.0, array([0, 0, 0]))
     """
-    folder = Path(split_dir)
-    if not folder.is_dir():
-        raise CourseError(f"dataset folder not found: {folder}")
+    folder = _existing_folder(split_dir)
     images_u8, labels, paths = _load_uint8(_folder_signature(folder), size)
     images = images_u8.astype(np.float32) / 255.0 if normalize else images_u8.copy()
     images = images[..., np.newaxis]
     if return_paths:
         return images, labels.copy(), np.array(paths)
     return images, labels.copy()
-
-
-def one_hot(labels: np.ndarray, num_classes: int = NUM_CLASSES) -> np.ndarray:
-    """Integer labels -> one-hot float32 rows (what ``label_mode="categorical"`` gives).
-
-    >>> one_hot(np.array([2]))[0].tolist()
-    [0.0, 0.0, 1.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0]
-    """
-    return np.eye(num_classes, dtype=np.float32)[np.asarray(labels)]
 
 
 def arrays_dataset(images: np.ndarray, labels: np.ndarray, batch_size: int = 32, shuffle: bool = False,
@@ -194,12 +241,13 @@ def arrays_dataset(images: np.ndarray, labels: np.ndarray, batch_size: int = 32,
     The data is already in memory, so preparing a batch is only shuffling and copying: one background
     thread does it, two batches ahead, and tf.data's autotuner is off.  On a 2-core laptop the
     autotuner's own threads can take CPU time from the training step (in some runs epochs took 1.26 s
-    instead of 0.85 s; ``python -m helpers bench --ablation`` measures it); the batches and their order do
+    instead of 0.85 s; ``python -m benchmarks --ablation`` measures it); the batches and their order do
     not change.
     """
+    import keras
     import tensorflow as tf
 
-    targets = one_hot(labels) if categorical else np.asarray(labels)
+    targets = keras.utils.to_categorical(labels, NUM_CLASSES) if categorical else np.asarray(labels)
     dataset = tf.data.Dataset.from_tensor_slices((images, targets)).cache()
     if shuffle:
         dataset = dataset.shuffle(len(images), seed=seed, reshuffle_each_iteration=True)
@@ -264,11 +312,7 @@ def summarize_dataset(path: Path | str = BUNDLED_DATASET) -> dict[str, dict[str,
 
     Returns ``{split name: summary}``; a single split is reported under its folder name.
     """
-    folder = Path(path)
-    if not folder.exists():
-        raise CourseError(f"dataset folder not found: {folder}")
-    if not folder.is_dir():
-        raise CourseError(f"not a folder: {folder}")
+    folder = _existing_folder(path)
     splits = [folder / name for name in ("train", "test") if (folder / name).is_dir()]
     if splits and not _is_split(folder):
         return {split.name: summarize_split(split) for split in splits}

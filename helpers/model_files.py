@@ -1,7 +1,13 @@
 """Saving and loading model files: the native ``.keras`` format and the seed's legacy ``.h5``.
 
-Saves are atomic: the model is written to a temporary file in the same folder, then renamed over the
-target, so an interrupted save never leaves a half-written model behind.
+A training run writes a *set* of four files (``x.keras``, ``x.h5``, ``x.history.json``, ``x.meta.json``).
+The set is saved atomically: every file is first written to a hidden temporary file in the same folder,
+then all of them are renamed into place together, with Ctrl-C held back for those few renames.  An
+interrupted or failed save leaves the older set (if any) untouched; a new set never sits beside pieces
+of an older one.
+
+Every place the course writes to is checked *before* any work (``check_output_place``): not inside
+``data/``, not a folder where a file goes, not under a file, and in a folder that can be written.
 """
 
 from __future__ import annotations
@@ -10,26 +16,72 @@ import contextlib
 import json
 import logging
 import os
+import signal
 import tempfile
+import threading
 import zipfile
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 from helpers.errors import CourseError
-from helpers.paths import is_inside_data_dir
+from helpers.paths import refuse_data_dir
 
 MODEL_SUFFIXES = (".keras", ".h5")
+SET_KINDS = ("keras", "h5", "history", "meta")
+
+
+def _nearest_existing(path: Path) -> Path:
+    folder = path
+    while not os.path.lexists(folder) and folder != folder.parent:
+        folder = folder.parent
+    return folder
+
+
+def check_output_place(path: Path | str, folder: bool = False) -> Path:
+    """Check, before any work, that the course may write the file (or, with ``folder=True``, create the
+    folder) ``path``: not inside ``data/``, no folder in the way of a file, no file in the way of a
+    folder above it, and a folder that can really be written (a temporary folder is made and removed).
+    Raises ``CourseError`` naming the path at fault; returns ``path`` as a ``Path``."""
+    path = refuse_data_dir(path)
+    try:
+        if not folder and path.is_dir():
+            raise CourseError(f"a folder is in the way of the file to write: {path}")
+        if folder and os.path.lexists(path) and not path.is_dir():
+            raise CourseError(f"not a folder: {path}")
+        above = _nearest_existing(path.parent)
+        if os.path.lexists(above) and not above.exists():
+            raise CourseError(f"cannot write {path}: {above} is a broken link")
+        if not above.is_dir():
+            raise CourseError(f"cannot write {path}: {above} is a file, not a folder")
+        try:
+            os.rmdir(tempfile.mkdtemp(dir=above, prefix=".write-check."))
+        except OSError as exc:
+            reason = exc.strerror or exc.__class__.__name__
+            raise CourseError(f"cannot write {path}: folder {above} is not writable ({reason})") from None
+    except OSError as exc:
+        raise CourseError(f"cannot write {path}: {exc.strerror or exc.__class__.__name__}") from None
+    return path
+
+
+def model_set_paths(keras_path: Path | str) -> dict[str, Path]:
+    """The four files of a training run: ``models/x.keras`` -> ``.keras``, ``.h5``, ``.history.json``
+    and ``.meta.json`` paths, by kind."""
+    keras_path = Path(keras_path)
+    stem = keras_path.with_suffix("")
+    return {"keras": keras_path, "h5": keras_path.with_suffix(".h5"),
+            "history": stem.with_name(stem.name + ".history.json"), "meta": stem.with_name(stem.name + ".meta.json")}
 
 
 def check_output_path(path: Path | str, suffixes: tuple[str, ...] = MODEL_SUFFIXES) -> Path:
-    """Check that ``path`` is a place the course may write to; return it as a ``Path``."""
+    """Check that ``path`` is a model file the course may write (``check_output_place``); a ``.keras``
+    path is checked with the other three files of its set.  Returns it as a ``Path``."""
     path = Path(path)
     if path.suffix not in suffixes:
         raise CourseError(f"model file must end in {' or '.join(suffixes)}: {path}")
-    if is_inside_data_dir(path):
-        raise CourseError(f"refusing to write into data/ (it holds the dataset): {path}")
-    if path.exists() and path.is_dir():
-        raise CourseError(f"a folder is in the way of the model file: {path}")
+    places = model_set_paths(path).values() if path.suffix == ".keras" else [path]
+    for place in places:
+        check_output_place(place)
     return path
 
 
@@ -56,10 +108,19 @@ def _quiet_keras_logs():
 
 def atomic_write_text(path: Path | str, text: str) -> Path:
     """Write ``text`` to ``path`` through a temporary file and a rename (never a half-written file)."""
-    path = Path(path)
-    if is_inside_data_dir(path):
-        raise CourseError(f"refusing to write into data/ (it holds the dataset): {path}")
+    path = refuse_data_dir(path)
     path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = _stage_text(path, text)
+    try:
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    return path
+
+
+def _stage_text(path: Path, text: str) -> Path:
+    """Write ``text`` to a hidden temporary file beside ``path``; return the temporary file."""
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "w") as handle:
@@ -67,20 +128,14 @@ def atomic_write_text(path: Path | str, text: str) -> Path:
         umask = os.umask(0)
         os.umask(umask)
         os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes private files; a history file is not secret
-        os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
-    return path
+    return Path(tmp)
 
 
-def save_model(model: Any, path: Path | str) -> Path:
-    """Save ``model`` to ``path`` (``.keras`` or ``.h5``, chosen by the suffix), atomically.
-
-    >>> save_model(model, "models/mnist_cnn_model.keras")    # doctest: +SKIP
-    """
-    path = check_output_path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
+def _stage_model(model: Any, path: Path) -> Path:
+    """Save ``model`` to a hidden temporary file beside ``path`` (same suffix); return the temporary file."""
     fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.", suffix=f".tmp{path.suffix}")
     os.close(fd)
     tmp = Path(tmp_name)
@@ -88,6 +143,64 @@ def save_model(model: Any, path: Path | str) -> Path:
         tmp.unlink()  # Keras writes the file itself
         with _quiet_keras_logs():
             model.save(tmp)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    return tmp
+
+
+@contextlib.contextmanager
+def _interrupts_held() -> Iterator[None]:
+    """Hold Ctrl-C (SIGINT) back for a few renames; raise ``KeyboardInterrupt`` after them if it came."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    caught: list[int] = []
+    previous = signal.signal(signal.SIGINT, lambda number, frame: caught.append(number))
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    if caught:
+        raise KeyboardInterrupt
+
+
+def _commit(staged: dict[str, Path], targets: dict[str, Path]) -> None:
+    """Move every staged file onto its target; every other file of the old set goes.  All or nothing: on a
+    failure the old files are put back."""
+    backups: dict[Path, Path] = {}
+    placed: list[Path] = []
+    try:
+        for target in targets.values():
+            if os.path.lexists(target):
+                backup = target.with_name(f".{target.name}.{os.getpid()}.old")
+                os.replace(target, backup)
+                backups[target] = backup
+        for kind, tmp in staged.items():
+            os.replace(tmp, targets[kind])
+            placed.append(targets[kind])
+    except BaseException:
+        for target in placed:
+            target.unlink(missing_ok=True)
+        for target, backup in backups.items():
+            os.replace(backup, target)
+        raise
+    for backup in backups.values():
+        backup.unlink(missing_ok=True)
+
+
+def save_model(model: Any, path: Path | str) -> Path:
+    """Save ``model`` to ``path`` (``.keras`` or ``.h5``, chosen by the suffix), atomically.
+
+    >>> save_model(model, "models/mnist_cnn_model.keras")    # doctest: +SKIP
+    """
+    path = Path(path)
+    if path.suffix not in MODEL_SUFFIXES:
+        raise CourseError(f"model file must end in .keras or .h5: {path}")
+    check_output_place(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = _stage_model(model, path)
+    try:
         os.replace(tmp, path)
     except BaseException:
         tmp.unlink(missing_ok=True)
@@ -98,37 +211,46 @@ def save_model(model: Any, path: Path | str) -> Path:
 def save_model_files(model: Any, keras_path: Path | str, history: dict | None = None,
                      meta: dict | None = None) -> dict[str, Path]:
     """Save the ``.keras`` file, the seed's ``.h5`` beside it and, if given, the history and the
-    metadata of the run (``helpers.provenance``) as JSON.
+    metadata of the run (``helpers.provenance``) as JSON, as one set: all of them or none.
 
     ``models/mnist_cnn_model.keras`` -> also ``models/mnist_cnn_model.h5``,
-    ``models/mnist_cnn_model.history.json`` and ``models/mnist_cnn_model.meta.json``.  Returns the
-    written paths by kind.  An older metadata file is removed first, so a half-finished save never
-    leaves old metadata describing a new model.
+    ``models/mnist_cnn_model.history.json`` and ``models/mnist_cnn_model.meta.json``.  Every file is
+    written to a temporary file first; then the old set (all four names) makes way and the new files are
+    renamed into place, with Ctrl-C held back meanwhile.  Returns the written paths by kind.
     """
-    from helpers.provenance import meta_path_for, write_meta
-
-    keras_path = check_output_path(keras_path, (".keras",))
-    meta_path_for(keras_path).unlink(missing_ok=True)
-    written = {"keras": save_model(model, keras_path),
-               "h5": save_model(model, keras_path.with_suffix(".h5"))}
-    if history is not None:
-        written["history"] = save_history(history, history_path_for(keras_path))
-    if meta is not None:
-        written["meta"] = write_meta(meta, keras_path)
-    return written
+    targets = model_set_paths(check_output_path(keras_path, (".keras",)))
+    targets["keras"].parent.mkdir(parents=True, exist_ok=True)
+    staged: dict[str, Path] = {}
+    try:
+        staged["keras"] = _stage_model(model, targets["keras"])
+        staged["h5"] = _stage_model(model, targets["h5"])
+        if history is not None:
+            staged["history"] = _stage_text(targets["history"], history_text(history))
+        if meta is not None:
+            staged["meta"] = _stage_text(targets["meta"], json.dumps(meta, indent=1, sort_keys=True) + "\n")
+        with _interrupts_held():
+            _commit(staged, targets)
+    finally:
+        for tmp in staged.values():
+            tmp.unlink(missing_ok=True)
+    return {kind: targets[kind] for kind in staged}
 
 
 def history_path_for(model_path: Path | str) -> Path:
     """``models/x.keras`` -> ``models/x.history.json``."""
-    model_path = Path(model_path)
-    return model_path.with_name(model_path.stem + ".history.json")
+    return model_set_paths(model_path)["history"]
+
+
+def history_text(history: Any) -> str:
+    """A Keras ``History`` (or its ``.history`` dict) as JSON text: ``{"loss": [...], ...}``."""
+    values = getattr(history, "history", history)
+    clean = {key: [float(v) for v in series] for key, series in values.items()}
+    return json.dumps(clean, indent=1) + "\n"
 
 
 def save_history(history: Any, path: Path | str) -> Path:
-    """Save a Keras ``History`` (or its ``.history`` dict) as JSON: ``{"loss": [...], ...}``."""
-    values = getattr(history, "history", history)
-    clean = {key: [float(v) for v in series] for key, series in values.items()}
-    return atomic_write_text(path, json.dumps(clean, indent=1) + "\n")
+    """Save a Keras ``History`` (or its ``.history`` dict) as JSON, atomically."""
+    return atomic_write_text(path, history_text(history))
 
 
 def load_history(path: Path | str) -> dict[str, list[float]]:
@@ -147,19 +269,9 @@ def load_history(path: Path | str) -> dict[str, list[float]]:
 
 def load_model(path: Path | str) -> Any:
     """Load a ``.keras`` or ``.h5`` model file, with a one-line ``CourseError`` when it cannot be loaded."""
+    path = check_model_file(path)
     import keras
 
-    path = Path(path)
-    if not path.exists():
-        raise CourseError(f"model file not found: {path}")
-    if not path.is_file():
-        raise CourseError(f"not a model file: {path}")
-    if path.suffix not in MODEL_SUFFIXES:
-        raise CourseError(f"model file must end in .keras or .h5: {path}")
-    if path.stat().st_size == 0:
-        raise CourseError(f"empty model file (0 bytes): {path}")
-    if path.suffix == ".keras" and not zipfile.is_zipfile(path):
-        raise CourseError(f"corrupt model file (not a .keras archive): {path}")
     try:
         with _quiet_keras_logs():
             model = keras.models.load_model(path, compile=True)
@@ -167,6 +279,28 @@ def load_model(path: Path | str) -> Any:
         reason = str(exc).splitlines()[0][:120] if str(exc) else exc.__class__.__name__
         raise CourseError(f"cannot load model file {path}: {reason}") from None
     return model
+
+
+def check_model_file(path: Path | str) -> Path:
+    """Check, without importing TensorFlow, that ``path`` looks like a model file: it exists, is a file,
+    ends in ``.keras`` or ``.h5``, is not empty, can be read, and a ``.keras`` file is a zip archive."""
+    path = Path(path)
+    if path.suffix not in MODEL_SUFFIXES:
+        raise CourseError(f"model file must end in .keras or .h5: {path}")
+    try:
+        if not path.exists():
+            raise CourseError(f"model file not found: {path}")
+        if not path.is_file():
+            raise CourseError(f"not a model file (a folder): {path}")
+        if path.stat().st_size == 0:
+            raise CourseError(f"empty model file (0 bytes): {path}")
+        with open(path, "rb"):
+            pass
+        if path.suffix == ".keras" and not zipfile.is_zipfile(path):
+            raise CourseError(f"corrupt model file (not a .keras archive): {path}")
+    except OSError as exc:
+        raise CourseError(f"cannot read model file {path}: {exc.strerror or exc.__class__.__name__}") from None
+    return path
 
 
 def check_digit_model(model: Any, path: Path | str = "model") -> Any:

@@ -9,6 +9,7 @@ import platform
 import warnings
 from typing import Any
 
+from helpers.provenance import package_versions
 from helpers.quiet import quiet_tensorflow
 
 
@@ -29,23 +30,6 @@ def setup_notebook(seed: int | None = None) -> int:
     from helpers.training import set_seed
 
     return set_seed(seed)
-
-
-def package_versions(names: tuple[str, ...]) -> dict[str, str | None]:
-    """The installed version of each package, or ``None`` where it is not installed.
-
-    >>> package_versions(("numpy", "no-such-package"))["no-such-package"] is None
-    True
-    """
-    import importlib.metadata as metadata
-
-    versions: dict[str, str | None] = {}
-    for name in names:
-        try:
-            versions[name] = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            versions[name] = None
-    return versions
 
 
 def environment_report() -> dict[str, Any]:

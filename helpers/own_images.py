@@ -11,9 +11,9 @@ import io
 from pathlib import Path
 
 import numpy as np
-from PIL import Image
+from PIL import Image, ImageOps
 
-from helpers.data import MAX_IMAGE_PIXELS, decode_image, open_image
+from helpers.data import MAX_IMAGE_PIXELS, decode_image, open_image, to_grayscale
 from helpers.errors import CourseError
 
 MAX_UPLOAD_BYTES = 5 * 1024 * 1024
@@ -39,42 +39,52 @@ def grayscale_ink(image: Image.Image) -> np.ndarray:
         alpha = rgba[..., 3]
         if alpha.min() < 0.99:  # real transparency: ink where it is opaque and differs from nothing
             return alpha
-    return np.asarray(image.convert("L"), dtype=np.float32) / 255.0
+    return np.asarray(to_grayscale(image), dtype=np.float32) / 255.0
 
 
-def mnist_steps(image: Image.Image | np.ndarray, threshold: float = 0.2) -> dict[str, np.ndarray]:
+def _as_array(image: Image.Image) -> np.ndarray:
+    return np.asarray(image, dtype=np.float32) / 255.0
+
+
+def mnist_steps(image: Image.Image | np.ndarray, threshold: float = 0.2, name: str = "the image") -> dict[str, np.ndarray]:
     """Every preprocessing step of an image, in order, as float arrays in [0, 1]:
     ``grayscale``, ``inverted`` (white ink on black), ``cropped`` (to the ink), ``fitted 20x20`` (longer
     side 20 pixels, aspect kept), ``centred 28x28`` (centre of mass in the middle).  The last one is the
-    model input.  Raises ``CourseError`` for an image with no ink.
+    model input.  Raises ``CourseError`` naming ``name`` for an image with no ink.
+
+    Pillow does the pixel work: ``ImageOps.invert``, ``ImageOps.autocontrast`` (stretch, ignoring the
+    darkest 1% of pixels: faint pencil becomes full ink), ``Image.getbbox`` (crop) and a ``LANCZOS`` resize.
     """
     gray = grayscale_ink(image) if isinstance(image, Image.Image) else np.asarray(image, dtype=np.float32)
     if gray.max() > 1.0:
         gray = gray / 255.0
+    picture = Image.fromarray(np.rint(np.clip(gray, 0, 1) * 255).astype(np.uint8), "L")
     # MNIST is light ink on a dark background; a photo of paper is the opposite.  The border tells which.
     border = np.concatenate([gray[0], gray[-1], gray[:, 0], gray[:, -1]])
-    inverted = 1.0 - gray if np.median(border) > 0.5 else gray.copy()
+    inverted = ImageOps.invert(picture) if np.median(border) > 0.5 else picture
+    low, high = inverted.getextrema()
+    if high - low < 1:
+        raise CourseError(f"no digit found in {name}: it is a single flat colour")
     # stretch contrast so faint pencil becomes full ink, and drop the paper's grain
-    low, high = float(np.percentile(inverted, 1)), float(inverted.max())
-    if high - low < 1e-3:
-        raise CourseError("no digit found: the image is a single flat colour")
-    stretched = np.clip((inverted - low) / (high - low), 0, 1)
-    stretched[stretched < threshold] = 0.0
-    rows, cols = np.nonzero(stretched)
-    cropped = stretched[rows.min():rows.max() + 1, cols.min():cols.max() + 1]
-    height, width = cropped.shape
-    scale = 20.0 / max(height, width)
-    new_size = (max(1, round(width * scale)), max(1, round(height * scale)))
-    fitted = np.asarray(Image.fromarray((cropped * 255).astype(np.uint8)).resize(new_size, Image.Resampling.LANCZOS),
-                        dtype=np.float32) / 255.0
+    cut = round(threshold * 255)
+    stretched = ImageOps.autocontrast(inverted, cutoff=(1, 0)).point(lambda v: 0 if v < cut else v)
+    box = stretched.getbbox()
+    if box is None:
+        raise CourseError(f"no digit found in {name}: nothing stands out from the background")
+    cropped = stretched.crop(box)
+    scale = 20.0 / max(cropped.size)
+    fitted = _as_array(cropped.resize((max(1, round(cropped.width * scale)), max(1, round(cropped.height * scale))),
+                                      Image.Resampling.LANCZOS))
     centred = np.zeros((28, 28), dtype=np.float32)
     total = fitted.sum()
+    if total == 0:
+        raise CourseError(f"no digit found in {name}: the ink is too thin to keep at 20x20 pixels")
     row_com = (fitted.sum(axis=1) @ np.arange(fitted.shape[0])) / total
     col_com = (fitted.sum(axis=0) @ np.arange(fitted.shape[1])) / total
     top = int(np.clip(round(13.5 - row_com), 0, 28 - fitted.shape[0]))
     left = int(np.clip(round(13.5 - col_com), 0, 28 - fitted.shape[1]))
     centred[top:top + fitted.shape[0], left:left + fitted.shape[1]] = fitted
-    return dict(zip(STEP_NAMES, (gray, inverted, cropped, fitted, np.clip(centred, 0, 1))))
+    return dict(zip(STEP_NAMES, (gray, _as_array(inverted), _as_array(cropped), fitted, np.clip(centred, 0, 1))))
 
 
 def to_mnist_input(source: Path | str | bytes | Image.Image | np.ndarray) -> np.ndarray:

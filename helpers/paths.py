@@ -72,6 +72,15 @@ def is_inside_data_dir(path: Path) -> bool:
     return True
 
 
+def refuse_data_dir(path: Path | str) -> Path:
+    """The one write guard: raise ``CourseError`` when ``path`` lies inside ``data/`` (the bundled dataset,
+    which the course never writes to); return it as a ``Path`` otherwise."""
+    path = Path(path)
+    if is_inside_data_dir(path):
+        raise CourseError(f"refusing to write into data/ (it holds the bundled dataset): {path}")
+    return path
+
+
 def display_path(path: Path | str) -> str:
     """``path`` relative to the repository root when it is inside it (no machine-specific prefix in
     notebook outputs), else as given."""

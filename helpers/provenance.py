@@ -99,6 +99,23 @@ def architecture(model: Any) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
+def package_versions(names: tuple[str, ...]) -> dict[str, str | None]:
+    """The installed version of each package, or ``None`` where it is not installed.
+
+    >>> package_versions(("numpy", "no-such-package"))["no-such-package"] is None
+    True
+    """
+    import importlib.metadata as metadata
+
+    versions: dict[str, str | None] = {}
+    for name in names:
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            versions[name] = None
+    return versions
+
+
 def _arithmetic() -> dict[str, Any]:
     """How this machine computes: things that change trained weights but not the recipe."""
     return {"machine": platform.machine(), "processor": platform.processor() or None, "system": platform.system(),
@@ -109,8 +126,6 @@ def _arithmetic() -> dict[str, Any]:
 def describe_run(model: Any, recipe: str, epochs: int, seed: int, batch_size: int,
                  train_dir: Path | str | None, val_dir: Path | str | None) -> dict[str, Any]:
     """The metadata of one training run: what it was (``MATCHED``) and where it ran (for information)."""
-    from helpers.notebook import package_versions
-
     versions = package_versions(("tensorflow", "keras", "numpy"))
     versions["python"] = platform.python_version()
     return {

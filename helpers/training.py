@@ -17,6 +17,8 @@ from helpers.data import TEST_DIR, TRAIN_DIR, arrays_dataset, load_arrays, load_
 from helpers.model import build_cnn
 from helpers.model_files import check_output_path, load_model, save_model_files
 from helpers.paths import EXPERIMENTS_DIR, IMPROVED_MODEL, MODELS_DIR, REFERENCE_MODEL, course_seed, display_path
+from helpers.recipes import (IMPROVED_BATCH_SIZE, IMPROVED_EPOCHS, IMPROVED_MEMBERS, RECIPE_NAMES, REFERENCE_BATCH_SIZE,
+                             REFERENCE_EPOCHS, planned_epochs)
 
 EpochHook = Callable[[int, dict[str, float]], None]
 
@@ -78,12 +80,6 @@ def format_epoch(epoch: int, epochs: int, logs: dict[str, float], seconds: float
     return "  ".join(parts)
 
 
-REFERENCE_EPOCHS = 20
-
-
-REFERENCE_BATCH_SIZE = 32
-
-
 def train_reference(train_dir: Path | str = TRAIN_DIR, val_dir: Path | str = TEST_DIR, epochs: int = REFERENCE_EPOCHS,
                     seed: int | None = None, batch_size: int = REFERENCE_BATCH_SIZE,
                     on_epoch_end: EpochHook | None = None) -> tuple[Any, dict]:
@@ -105,15 +101,13 @@ def train_and_save(out: Path | str = REFERENCE_MODEL, recipe: str = "reference",
                    **options: Any) -> tuple[Any, dict, dict[str, Path]]:
     """Train a recipe, printing one line per epoch through ``log``, and save ``.keras``, ``.h5`` and the
     history JSON.  Returns ``(model, history, written paths)``."""
-    from helpers import recipes
-
     out = check_output_path(out, (".keras",))
-    train = recipes.RECIPES.get(recipe)
+    train = {"reference": train_reference, "improved": train_improved}.get(recipe)
     if train is None:
         from helpers.errors import CourseError
 
-        raise CourseError(f"unknown recipe {recipe!r}; choose one of: {', '.join(recipes.RECIPES)}")
-    epochs = recipes.planned_epochs(recipe, options)
+        raise CourseError(f"unknown recipe {recipe!r}; choose one of: {', '.join(RECIPE_NAMES)}")
+    epochs = planned_epochs(recipe, options)
     started = [time.perf_counter()]
     epoch_seconds: list[float] = []
 
@@ -315,11 +309,6 @@ def train_custom(filters: tuple[int, int] = (32, 64), dense_units: int = 128, dr
 
         callbacks.append(epoch_callback(check_stop))
     return model, fit(model, train_ds, val_ds, epochs, on_epoch_end, callbacks)
-
-
-IMPROVED_EPOCHS = 30
-IMPROVED_MEMBERS = 2
-IMPROVED_BATCH_SIZE = 64
 
 
 def train_improved(train_dir: Path | str = TRAIN_DIR, val_dir: Path | str | None = None,

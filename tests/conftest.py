@@ -64,7 +64,9 @@ def bundled_subset(tmp_path_factory) -> Path:
 @pytest.fixture(scope="session")
 def trained_model_file(tmp_path_factory) -> Path:
     """The seed CNN trained 2 epochs on 3,000 bundled digits, saved as .keras and .h5 (a few seconds)."""
-    from helpers.data import load_arrays, one_hot
+    from keras.utils import to_categorical
+
+    from helpers.data import load_arrays
     from helpers.model import build_cnn
     from helpers.model_files import save_model_files
     from helpers.training import compile_reference, set_seed
@@ -73,7 +75,7 @@ def trained_model_file(tmp_path_factory) -> Path:
     set_seed(0)
     pick = np.random.default_rng(0).permutation(len(images))[:3000]
     model = compile_reference(build_cnn())
-    history = model.fit(images[pick], one_hot(labels[pick]), epochs=2, batch_size=32, verbose=0)
+    history = model.fit(images[pick], to_categorical(labels[pick]), epochs=2, batch_size=32, verbose=0)
     path = tmp_path_factory.mktemp("model") / "tiny_cnn.keras"
     save_model_files(model, path, history)
     return path

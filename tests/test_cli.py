@@ -111,7 +111,7 @@ def test_train_reports_a_corrupt_image_before_training(bundled_subset, tmp_path)
     (["train", "--out", "data/x.keras"], ["refusing to write into data/"]),
     (["train", "--out", "model.pt"], ["must end in .keras", "model.pt"]),
     (["train", "--train", "nowhere"], ["dataset folder not found", "nowhere"]),
-    (["evaluate"], ["--model"]),
+    (["evaluate", "--model", "model.pt"], ["must end in .keras or .h5", "model.pt"]),
     (["evaluate", "--model", "missing.keras"], ["model file not found", "missing.keras"]),
     (["predict", "--model", "x.keras"], ["IMAGE"]),
     (["import-idx", "a.gz", "b.gz"], ["OUT_DIR"]),

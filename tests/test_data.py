@@ -5,8 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from PIL import Image
+from keras.utils import to_categorical
 
-from helpers.data import (list_images, load_arrays, load_dataset, one_hot, read_image, resolve_split,
+from helpers.data import (list_images, load_arrays, load_dataset, read_image, resolve_split,
                           seed_generators, summarize_dataset)
 from helpers.errors import CourseError
 from helpers.paths import BUNDLED_DATASET, TEST_DIR, TRAIN_DIR
@@ -118,12 +119,6 @@ def test_truncated_png_is_reported_by_name(tmp_path):
         read_image(tmp_path / "cut.png")
 
 
-def test_one_hot():
-    encoded = one_hot(np.array([0, 9, 3]))
-    assert encoded.shape == (3, 10) and encoded.dtype == np.float32
-    assert encoded.argmax(axis=1).tolist() == [0, 9, 3] and encoded.sum() == 3
-
-
 def test_load_dataset_batches_one_hot_and_shuffles_reproducibly(bundled_subset):
     dataset = load_dataset(bundled_subset / "test", batch_size=32)
     images, labels = next(iter(dataset))
@@ -197,7 +192,7 @@ def test_load_dataset_batches_match_a_plain_tf_data_pipeline(bundled_subset):
     import tensorflow as tf
 
     images, labels = load_arrays(bundled_subset / "train")
-    plain = (tf.data.Dataset.from_tensor_slices((images, one_hot(labels))).cache()
+    plain = (tf.data.Dataset.from_tensor_slices((images, to_categorical(labels))).cache()
              .shuffle(len(images), seed=3, reshuffle_each_iteration=True).batch(32))
     ours = load_dataset(bundled_subset / "train", batch_size=32, shuffle=True, seed=3)
     options = ours.options()

@@ -1,4 +1,5 @@
-"""The examples in the helpers' docstrings (``>>> ...``) are run, so they cannot go stale."""
+"""The examples in the docstrings of ``helpers`` and ``benchmarks`` (``>>> ...``) are run, so they cannot go
+stale; every public function has a docstring."""
 
 from __future__ import annotations
 
@@ -8,10 +9,12 @@ import pkgutil
 
 import pytest
 
+import benchmarks
 import helpers
 
-MODULES = sorted(info.name for info in pkgutil.iter_modules(helpers.__path__, "helpers.")
-                 if info.name not in ("helpers.__main__",))
+MODULES = sorted(info.name for package in (helpers, benchmarks)
+                 for info in pkgutil.iter_modules(package.__path__, package.__name__ + ".")
+                 if not info.name.endswith(".__main__") and info.name not in ("benchmarks.holdout", "benchmarks.spread"))
 
 
 @pytest.mark.parametrize("name", MODULES)
@@ -26,3 +29,14 @@ def test_examples_exist():
     finder = doctest.DocTestFinder()
     examples = sum(len(test.examples) for name in MODULES for test in finder.find(importlib.import_module(name)))
     assert len(MODULES) >= 15 and examples >= 30, (len(MODULES), examples)
+
+
+@pytest.mark.parametrize("name", MODULES)
+def test_public_functions_have_docstrings(name):
+    import inspect
+
+    module = importlib.import_module(name)
+    missing = [function for function, value in vars(module).items()
+               if inspect.isfunction(value) and value.__module__ == name and not function.startswith("_")
+               and not (value.__doc__ or "").strip()]
+    assert not missing, f"{name}: no docstring on {missing}"

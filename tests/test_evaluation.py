@@ -2,8 +2,9 @@
 
 import numpy as np
 import pytest
+from keras.utils import to_categorical
 
-from helpers.data import load_arrays, one_hot
+from helpers.data import load_arrays
 from helpers.evaluation import (confusion, evaluate_model, misclassified, most_confused_pairs, per_class_report,
                                 predict_one, predict_probabilities, report_text)
 from helpers.model_files import load_model
@@ -33,7 +34,7 @@ def test_evaluate_model_agrees_with_keras(trained_model_file, bundled_subset):
     model = load_model(trained_model_file)
     images, labels = load_arrays(bundled_subset / "test")
     result = evaluate_model(model, images, labels)
-    keras_loss, keras_accuracy = model.evaluate(images, one_hot(labels), verbose=0)
+    keras_loss, keras_accuracy = model.evaluate(images, to_categorical(labels), verbose=0)
     assert result["n"] == 300
     assert result["accuracy"] == pytest.approx(keras_accuracy, abs=1e-6)
     assert result["loss"] == pytest.approx(keras_loss, rel=1e-3)

@@ -6,8 +6,9 @@ import io
 import numpy as np
 import pytest
 from PIL import Image
+from keras.utils import to_categorical
 
-from helpers.data import TEST_DIR, load_arrays, one_hot
+from helpers.data import TEST_DIR, load_arrays
 from helpers.errors import CourseError
 from helpers.evaluation import evaluate_model, predict_one
 from helpers.model_files import load_model
@@ -93,7 +94,7 @@ def test_metrics_from_probabilities_match_evaluate_model(trained_model_file, bun
     assert metrics["accuracy"] == pytest.approx(expected["accuracy"])
     assert metrics["loss"] == pytest.approx(expected["loss"], rel=1e-5)
     assert metrics["misclassified"] == len(expected["misclassified"])
-    perfect = metrics_from_probabilities(one_hot(labels), labels)
+    perfect = metrics_from_probabilities(to_categorical(labels), labels)
     assert perfect["accuracy"] == 1.0 and perfect["loss"] == pytest.approx(0.0, abs=1e-6)
 
 

@@ -6,9 +6,10 @@ import io
 import numpy as np
 import pytest
 from PIL import Image
+from keras.utils import to_categorical
 
 from helpers import widgets as ui
-from helpers.data import load_arrays, one_hot
+from helpers.data import load_arrays
 from helpers.evaluation import predict_probabilities
 from helpers.model_files import load_model
 from helpers.playground import explorer_indices
@@ -76,7 +77,7 @@ def test_explorer_follows_the_filters_and_the_slider(model, test_subset):
 
 def test_explorer_with_given_probabilities_and_an_empty_filter(test_subset):
     images, labels = test_subset
-    explorer = ui.test_set_explorer(None, images, labels, probabilities=one_hot(labels))  # a perfect "model"
+    explorer = ui.test_set_explorer(None, images, labels, probabilities=to_categorical(labels))  # a perfect "model"
     explorer.parts["show"].value = "misclassified"
     assert explorer.parts["caption"].value == "No test digit matches this filter."
     assert not visible(explorer.parts["picture"]) and explorer.parts["slider"].disabled

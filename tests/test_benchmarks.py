@@ -1,33 +1,43 @@
-"""``helpers.bench``: the FLOP count, the timing helpers, and ``python -m helpers bench`` run end to end on
-a tiny configuration.  Benchmarks are not tests: nothing here asserts a timing, only that every figure is
-measured, consistent and written out."""
+"""``benchmarks``: the FLOP count, the timing helpers, and ``python -m benchmarks`` run end to end on a tiny
+configuration.  Benchmarks are not tests: nothing here asserts a timing, only that every figure is measured,
+consistent, judged on every run and written out, never over an existing result."""
 
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 
 import numpy as np
 import pytest
 
-from helpers import bench
+from benchmarks import cli as bench_cli, flops as bench_flops, report as bench_report, runner, workers
 from helpers.errors import CourseError
 from helpers.model import build_cnn, build_custom_cnn
+from helpers.paths import REPO_ROOT
 
-from test_cli import assert_user_error, data_dir_is_never_written, run_cli  # noqa: F401  (fixture re-used)
+from test_cli import assert_user_error, data_dir_is_never_written  # noqa: F401  (fixture re-used)
+
+
+def run_bench(*args, cwd=REPO_ROOT) -> subprocess.CompletedProcess:
+    env = {**os.environ, "PYTHONHASHSEED": "0"}
+    return subprocess.run([sys.executable, "-m", "benchmarks", *map(str, args)], capture_output=True, text=True,
+                          cwd=cwd, env=env, timeout=900)
 
 
 def test_flops_of_the_seed_cnn_by_hand():
     # conv1: 26x26 outputs x 32 filters x 3x3x1; conv2: 11x11 x 64 x 3x3x32; dense: 1600x128; output: 128x10
-    macs = dict(bench.layer_macs(build_cnn()))
+    macs = dict(bench_flops.layer_macs(build_cnn()))
     assert macs == {"conv1": 26 * 26 * 32 * 9, "conv2": 11 * 11 * 64 * 9 * 32, "dense": 1600 * 128,
                     "probabilities": 128 * 10}
-    flops = bench.flops_per_image(build_cnn())
+    flops = bench_flops.flops_per_image(build_cnn())
     forward = sum(macs.values())
     assert flops == {"forward": 2 * forward, "training": 2 * (3 * forward - macs["conv1"])}
 
 
 def test_flops_follow_the_layer_sizes():
-    small = dict(bench.layer_macs(build_custom_cnn(filters=(8, 16), dense_units=32)))
+    small = dict(bench_flops.layer_macs(build_custom_cnn(filters=(8, 16), dense_units=32)))
     assert small == {"conv1": 26 * 26 * 8 * 9, "conv2": 11 * 11 * 16 * 9 * 8, "dense": 400 * 32,
                      "probabilities": 32 * 10}
 
@@ -44,7 +54,7 @@ def test_forward_flops_agree_with_tensorflows_profiler():
     options = tf.compat.v1.profiler.ProfileOptionBuilder(
         tf.compat.v1.profiler.ProfileOptionBuilder.float_operation()).with_empty_output().build()
     profiled = tf.compat.v1.profiler.profile(graph=frozen.graph, options=options).total_float_ops
-    ours = bench.flops_per_image(model)["forward"]
+    ours = bench_flops.flops_per_image(model)["forward"]
     assert ours <= profiled < ours * 1.02, (ours, profiled)
 
 
@@ -53,39 +63,96 @@ def test_a_model_without_conv_or_dense_layers_is_refused():
 
     model = keras.Sequential([keras.Input((28, 28, 1)), keras.layers.Flatten()], name="flat")
     with pytest.raises(CourseError, match="no Conv2D or Dense layer"):
-        bench.flops_per_image(model)
+        bench_flops.flops_per_image(model)
 
 
 def test_steady_epochs_drop_the_first():
-    assert bench.steady_epoch_seconds([2.0, 3.0, 4.5], started=0.5) == [1.0, 1.5]
-    assert bench.steady_epoch_seconds([2.0], started=0.5) == [1.5]
+    assert workers.steady_epoch_seconds([2.0, 3.0, 4.5], started=0.5) == [1.0, 1.5]
+    assert workers.steady_epoch_seconds([2.0], started=0.5) == [1.5]
 
 
 def test_time_calls_counts_and_orders():
     calls = []
-    result = bench.time_calls(lambda: calls.append(1), calls=7, warmup=3)
+    result = workers.time_calls(lambda: calls.append(1), calls=7, warmup=3)
     assert len(calls) == 10 and result["calls"] == 7
     assert 0 <= result["min_ms"] <= result["median_ms"] <= result["p90_ms"]
 
 
+def fake_report(runs=3, seed=(2.4, 2.4, 2.4), tfdata=(1.2, 1.2, 1.2), wall=(60.0, 60.0, 60.0)):
+    """A report with the fields the targets are judged on; the seed pipeline at the reference speed."""
+    return {
+        "config": {"runs": runs},
+        "pipelines": {"seed": {"epoch_s": 2.4, "per_run_epoch_s": list(seed)},
+                      "tfdata": {"epoch_s": 1.2, "per_run_epoch_s": list(tfdata)},
+                      "course": {"epoch_s": 1.0, "per_run_epoch_s": [1.0] * runs}},
+        "speedup_tfdata_only": 2.0, "reference_scale": 0.5,
+        "training": {"epochs": 20, "wall_s": 60.0, "per_run_wall_s": list(wall), "peak_rss_mb": 1024.0},
+        "latency": {"predict_one": {"median_ms": 1.0}},
+        "flops": {"pipeline": "course", "per_epoch": 30e9, "fraction_of_matmul": 0.3,
+                  "matmul": {"gflops": 100.0, "per_run_gflops": [100.0, 100.0, 125.0]}},
+    }
+
+
 def test_targets_are_judged_on_scaled_times():
-    report = {"speedup_vs_seed": 1.2, "reference_scale": 0.5, "training": {"epochs": 20, "wall_s": 60.0,
-              "peak_rss_mb": 1024.0}, "latency": {"predict_one": {"median_ms": 1.0}},
-              "flops": {"fraction_of_matmul": 0.3}}
-    rows = {row["name"].split(",")[0]: row for row in bench.check_targets(report)}
+    report = fake_report(tfdata=(2.0, 1.2, 1.2))
+    report["speedup_tfdata_only"] = 1.2
+    rows = {row["name"].split(",")[0]: row for row in runner.check_targets(report)}
     assert rows["course tf.data vs ImageDataGenerator"]["met"] is False  # 1.2x < 1.3x
     assert rows["20-epoch training"]["scaled"] == 30.0 and rows["20-epoch training"]["met"] is True
     assert rows["training peak memory (RSS)"]["value"] == 1.0 and rows["training peak memory (RSS)"]["met"]
     del report["reference_scale"]
-    assert {row["name"]: row for row in bench.check_targets(report)}["20-epoch training, whole process"]["met"] is False
+    assert {row["name"]: row for row in runner.check_targets(report)}["20-epoch training, whole process"]["met"] is False
+
+
+def test_every_target_is_judged_on_every_run():
+    # run 3's matmul was faster: training reached 30 / 1.0 = 30 GFLOP/s, 30% of 100 but 24% of 125
+    rows = {row["name"].split(",")[0]: row for row in runner.check_targets(fake_report(tfdata=(1.2, 2.0, 1.2)))}
+    flops = rows["training FLOP/s / float32 matmul FLOP/s"]
+    assert flops["met"] is True and flops["per_run"] == [0.3, 0.3, 0.24]
+    assert (flops["runs_met"], flops["runs_judged"]) == (2, 3)
+    assert bench_report.runs_met(flops) == "2 of 3"
+    speedup = rows["course tf.data vs ImageDataGenerator"]
+    assert speedup["per_run"] == [2.0, 1.2, 2.0] and speedup["runs_met"] == 2
+    assert rows["20-epoch training"]["runs_met"] == 3  # 30 s scaled, every run
+    latency = rows["one-image prediction latency (predict_one)"]
+    assert latency["per_run"] == [1.0, 1.0, 1.0] and latency["runs_met"] == 3  # an older report: one figure
+
+
+def test_a_smoke_run_judges_nothing():
+    rows = runner.check_targets(fake_report(), judge=False)
+    assert [row["met"] for row in rows] == [None] * 5 and {bench_report.runs_met(row) for row in rows} == {"n/a"}
+
+
+def test_results_are_never_overwritten(tmp_path, monkeypatch):
+    report = json.loads((REPO_ROOT / "benchmarks" / "results" / "cpu-2core-tensorflow.json").read_text())
+    report["run"] = {"date": "2026-11-25T22:00:00+00:00", "commit": "abc", "dirty": False, "command": "x"}
+    first = bench_report.write_report(report, tmp_path, "m")
+    before = first[0].read_bytes()
+    second = bench_report.write_report(report, tmp_path, "m")
+    assert [p.name for p in first] == ["m.json", "m.md"]
+    assert [p.name for p in second] == ["m-2026-11-25T220000Z.json", "m-2026-11-25T220000Z.md"]
+    assert first[0].read_bytes() == before
+    with pytest.raises(CourseError, match="not overwritten"):
+        bench_report.write_report(report, tmp_path, "m")
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(p.name for p in first + second)  # no temp files
+
+
+def test_committed_results_are_raw_and_compared_per_run():
+    """The committed results read back, with every target judged per run, and none holds a hand-written note."""
+    results = sorted((REPO_ROOT / "benchmarks" / "results").glob("*.json"))
+    assert results
+    for path in results:
+        assert "note" not in json.loads(path.read_text()), f"{path.name}: notes go in a .notes.md beside it"
+    table = bench_report.comparison_table([bench_report.read_report(p) for p in results])
+    assert "| targets met, per run (judged again from the figures) |" in table and " of 3" in table
 
 
 @pytest.fixture(scope="module")
 def tiny_report(bundled_subset, tmp_path_factory):
-    """``python -m helpers bench --tiny`` on 1,000 + 300 real digits: every worker runs once."""
+    """``python -m benchmarks --tiny`` on 1,000 + 300 real digits: every worker runs once."""
     out = tmp_path_factory.mktemp("bench")
-    result = run_cli("bench", "--tiny", "--train", bundled_subset, "--test", bundled_subset, "--out", out,
-                     "--label", "tiny", "--batch-sizes", "100", "--ablation")
+    result = run_bench("--tiny", "--train", bundled_subset, "--test", bundled_subset, "--out", out,
+                       "--label", "tiny", "--batch-sizes", "100", "--ablation")
     assert result.returncode == 0, result.stderr
     return result, out
 
@@ -115,7 +182,12 @@ def test_tiny_bench_measures_every_figure(tiny_report):
     assert flops["achieved_gflops"] == pytest.approx(
         flops["per_epoch"] / report["pipelines"]["course"]["epoch_s"] / 1e9, rel=0.01)
     assert flops["matmul"]["size"] == 256 and flops["matmul"]["gflops"] > 0
-    assert [row["met"] in (True, False) for row in report["targets"]] == [True] * 5
+    assert [row["met"] for row in report["targets"]] == [None] * 5  # a smoke run: nothing judged
+    assert report["config"]["judged"] is False and "no target is judged" in (out / "tiny.md").read_text()
+    run = report["run"]
+    assert len(run["commit"]) == 40 and run["dirty"] in (True, False) and run["date"].startswith("20")
+    assert run["command"].startswith("python -m benchmarks --tiny --train ")
+    assert {"tensorflow", "keras", "numpy"} <= set(report["machine"]["versions"])
     (sweep,) = report["batch_sweep"]  # --batch-sizes 100: the course pipeline at batch 100, same FLOP count
     assert sweep["batch_size"] == 100 and sweep["epoch_s"] > 0 and sweep["steps_per_execution"] == 50
     assert sweep["achieved_gflops"] == pytest.approx(flops["per_epoch"] / sweep["epoch_s"] / 1e9, rel=0.01)
@@ -136,6 +208,7 @@ def test_tiny_bench_writes_a_markdown_table(tiny_report):
     assert f"| {ratio:.2f}x |" in table
     assert "| one setting changed | s/epoch | time vs the course |" in table and "plus XLA" in table
     assert "| training / matmul |" in table and table in result.stdout
+    assert "Run: 20" in table and "`python -m benchmarks --tiny" in table
     assert "| batch size | s/epoch |" in table and "\n| 100 | " in table
     assert sorted(p.name for p in out.iterdir()) == ["tiny.json", "tiny.md"]  # no partial files left
 
@@ -145,7 +218,7 @@ def test_table_compares_reports(tiny_report, tmp_path):
     other = json.loads((out / "tiny.json").read_text())
     other["machine"]["cpu_count"] = 16
     (tmp_path / "other.json").write_text(json.dumps(other))
-    result = run_cli("bench", "--table", out / "tiny.json", tmp_path / "other.json")
+    result = run_bench("--table", out / "tiny.json", tmp_path / "other.json")
     assert result.returncode == 0, result.stderr
     header = result.stdout.splitlines()[0]
     assert header.count("|") == 4 and "-core" in header and "16-core" in header
@@ -157,56 +230,63 @@ def test_table_compares_reports(tiny_report, tmp_path):
 @pytest.mark.parametrize("args, fragments", [
     (["--runs", "0"], ["--runs", "must be at least 1"]),
     (["--out", "data/results"], ["refusing to write into data/"]),
+    (["--tiny", "--out", "benchmarks/results"], ["--tiny", "not written to benchmarks/results"]),
     (["--label", "../x"], ["--label", "'../x'"]),
     (["--train", "no/such/folder"], ["dataset folder not found", "no/such/folder"]),
     (["--table", "no/such/report.json"], ["benchmark report not found", "no/such/report.json"]),
 ])
 def test_bench_mistakes_are_one_line(args, fragments):
-    assert_user_error(run_cli("bench", *args), *fragments)
+    assert_user_error(run_bench(*args), *fragments)
 
 
 def test_a_corrupt_image_is_named_before_anything_runs(make_split, tmp_path):
     split = make_split("train", per_class=2)
     (split / "7" / "7_1.png").write_bytes(b"not a png")
-    result = run_cli("bench", "--tiny", "--train", split, "--test", split, "--out", tmp_path / "out")
+    result = run_bench("--tiny", "--train", split, "--test", split, "--out", tmp_path / "out")
     assert_user_error(result, "not a readable image", "7_1.png")
     assert not (tmp_path / "out").exists()
 
 
 def test_an_unusable_out_folder_is_refused_before_measuring(tmp_path):
     (tmp_path / "results").write_text("a file, not a folder")
-    assert_user_error(run_cli("bench", "--out", tmp_path / "results"), "not a folder", "results")
+    assert_user_error(run_bench("--out", tmp_path / "results"), "not a folder", "results")
 
 
 def test_table_refuses_a_file_that_is_not_a_report(tmp_path):
     (tmp_path / "notes.json").write_text("[1, 2]")
     (tmp_path / "broken.json").write_text("{")
-    assert_user_error(run_cli("bench", "--table", tmp_path / "notes.json"), "fields missing", "notes.json")
-    assert_user_error(run_cli("bench", "--table", tmp_path / "broken.json"), "invalid JSON", "broken.json")
-    assert_user_error(run_cli("bench", "--table", tmp_path), "cannot read benchmark report", str(tmp_path))
-    fields = {field: {} for field in bench.REPORT_FIELDS}
+    assert_user_error(run_bench("--table", tmp_path / "notes.json"), "fields missing", "notes.json")
+    assert_user_error(run_bench("--table", tmp_path / "broken.json"), "invalid JSON", "broken.json")
+    assert_user_error(run_bench("--table", tmp_path), "cannot read benchmark report", str(tmp_path))
+    fields = {field: {} for field in bench_report.REPORT_FIELDS}
     (tmp_path / "hollow.json").write_text(json.dumps(fields))
-    assert_user_error(run_cli("bench", "--table", tmp_path / "hollow.json"), "incomplete benchmark report")
+    assert_user_error(run_bench("--table", tmp_path / "hollow.json"), "incomplete benchmark report")
 
 
 def test_unknown_pipeline_is_refused(bundled_subset):
     with pytest.raises(CourseError, match="unknown pipeline 'gpu-magic'"):
-        bench.worker_epochs("gpu-magic", str(bundled_subset / "train"), str(bundled_subset / "test"), epochs=1)
+        workers.worker_epochs("gpu-magic", str(bundled_subset / "train"), str(bundled_subset / "test"), epochs=1)
 
 
-def test_steps_per_execution_changes_speed_not_weights(bundled_subset):
-    """compile_reference runs 50 batches per call; the weights after an epoch equal the seed's setting (1)."""
-    from helpers.data import load_dataset
+def test_steps_per_execution_changes_speed_not_weights():
+    """compile_reference runs 50 batches per call; after 2 epochs of 100 batches each (3,200 digits, batch 32:
+    the 50-step loop really runs, twice per epoch) the weights equal the seed's setting (1) bit for bit."""
+    from helpers.data import TRAIN_DIR, arrays_dataset, load_arrays
     from helpers.training import compile_reference, set_seed
 
+    images, labels = load_arrays(TRAIN_DIR)
+    pick = np.sort(np.random.default_rng(0).permutation(len(images))[:3200])
     weights = []
     for steps in (1, 50):
         set_seed(7)
         model = compile_reference(build_cnn(), steps_per_execution=steps)
-        model.fit(load_dataset(bundled_subset / "train", shuffle=True, seed=7), epochs=2, verbose=0, shuffle=False)
+        dataset = arrays_dataset(images[pick], labels[pick], batch_size=32, shuffle=True, seed=7)
+        assert dataset.cardinality().numpy() == 100
+        model.fit(dataset, epochs=2, verbose=0, shuffle=False)
+        assert int(model.optimizer.iterations.numpy()) == 200
         weights.append(model.get_weights())
     for one, fifty in zip(*weights):
-        np.testing.assert_array_equal(one, fifty)
+        assert one.dtype == fifty.dtype and one.tobytes() == fifty.tobytes()
 
 
 def test_run_bench_takes_medians_and_survives_a_failing_batch_size(monkeypatch, bundled_subset):
@@ -219,7 +299,7 @@ def test_run_bench_takes_medians_and_survives_a_failing_batch_size(monkeypatch, 
     def fake_worker(name, **options):
         if name == "epochs":
             if options.get("batch_size", 32) != 32:
-                raise CourseError("benchmark step failed (exit -11): helpers.bench --worker epochs: crash")
+                raise CourseError("benchmark step failed (exit -11): benchmarks --worker epochs: crash")
             pipeline = options["pipeline"]
             seconds = epochs_by_run[pipeline][calls[pipeline]]
             calls[pipeline] += 1
@@ -231,15 +311,15 @@ def test_run_bench_takes_medians_and_survives_a_failing_batch_size(monkeypatch, 
                     "batched": {"images_per_s": 1.0, "batch_size": 256}}
         return {"gflops": 100.0, "device": "CPU", "size": 64, "precision": "float32", "library": "fake"}
 
-    monkeypatch.setattr(bench, "run_worker", fake_worker)
-    monkeypatch.setattr(bench, "time_training", lambda *args: {"wall_s": 10.0, "peak_rss_mb": 500.0,
+    monkeypatch.setattr(runner, "run_worker", fake_worker)
+    monkeypatch.setattr(runner, "time_training", lambda *args: {"wall_s": 10.0, "peak_rss_mb": 500.0,
                                                                "command": "fake", "val_accuracy": 0.9})
-    report = bench.run_bench(runs=3, epochs=2, latency_calls=5, train_dir=bundled_subset, test_dir=bundled_subset,
+    report = runner.run_bench(runs=3, epochs=2, latency_calls=5, train_dir=bundled_subset, test_dir=bundled_subset,
                              batch_sizes=(64,), log=lambda line: None)
     assert report["pipelines"]["seed"]["epoch_s"] == 2.5  # medians per run 2.1, 2.5, 9.0 -> 2.5
     assert report["pipelines"]["course"]["per_run_epoch_s"] == [0.8, 0.9, 0.7]
     assert report["speedup_vs_seed"] == round(2.5 / 0.8, 2)
     assert report["batch_sweep"] == [{"batch_size": 64, "error": "benchmark step failed (exit -11): "
-                                                                 "helpers.bench --worker epochs: crash"}]
-    assert "| 64 | failed: benchmark step failed" in bench.markdown(report)
-    assert "batch 64: failed" in bench.comparison_table([report])
+                                                                 "benchmarks --worker epochs: crash"}]
+    assert "| 64 | failed: benchmark step failed" in bench_report.markdown(report)
+    assert "batch 64: failed" in bench_report.comparison_table([report])
