@@ -1,5 +1,5 @@
-"""Notebook 08's interactive tools: ipywidgets and ipycanvas wired to the plain functions of
-``helpers.playground``.
+"""Notebook 08's interactive tools: ipywidgets (and, for the drawing pad, a small ``anywidget``: see
+``helpers.drawing``) wired to the plain functions of ``helpers.playground``.
 
 Each function returns one widget to display in a cell::
 
@@ -32,8 +32,8 @@ from matplotlib.figure import Figure
 from helpers.errors import CourseError
 from helpers.evaluation import predict_one, predict_probabilities
 from helpers.playground import (PLAYGROUND_DEFAULTS, PLAYGROUND_LIMITS, canvas_to_steps, compare_with_reference,
-                                describe_prediction, describe_settings, epoch_line, explorer_indices, plural,
-                                playground_settings_to_kwargs, train_and_evaluate, upload_to_steps)
+                                describe_prediction, describe_settings, epoch_line, explorer_indices, pad_pixels,
+                                playground_settings_to_kwargs, plural, train_and_evaluate, upload_to_steps)
 from helpers.plots import DPI, plot_learning_curves, plot_probabilities
 
 WIDE = {"description_width": "110px"}
@@ -284,7 +284,8 @@ def upload_digit(model: Any) -> widgets.VBox:
     A bad file (not an image, too large, too many pixels, empty, no digit in it) shows a one-line message
     in the widget instead of a traceback.  Parts: ``upload``, ``message``, ``steps``, ``prediction``.
     """
-    upload = widgets.FileUpload(accept="image/*", multiple=False, description="Upload a digit")
+    upload = widgets.FileUpload(accept="image/*", multiple=False, description="Upload a digit",
+                                layout=widgets.Layout(width="auto"))  # room for the file count: "... (1)"
     message = widgets.HTML(html.escape(UPLOAD_HINT))
     steps_picture = widgets.Image(format="png", layout=widgets.Layout(display="none"))
     prediction_picture = widgets.Image(format="png", layout=widgets.Layout(display="none"))
@@ -320,37 +321,28 @@ def upload_digit(model: Any) -> widgets.VBox:
 
 # ------------------------------------------------------------------------------------------- drawing pad
 def drawing_pad(model: Any, size: int = 280, line_width: int = 18) -> widgets.VBox:
-    """Draw a digit with the mouse (white on black, like MNIST) on a ``size`` x ``size`` canvas; when you
+    """Draw a digit with the mouse (white on black, like MNIST) on a ``size`` x ``size`` pad; when you
     release the button the drawing goes through the same ``mnist_steps`` as an upload and the prediction
-    updates.  **Clear** starts again.  Parts: ``canvas``, ``message``, ``prediction``, ``clear``.
+    updates.  **Clear**, under the pad, starts again.  Parts: ``canvas`` (a ``DrawingCanvas``),
+    ``message``, ``prediction``.
 
-    The canvas sends its pixels back to Python (``sync_image_data=True``) after each stroke; the
-    prediction is made whenever fresh pixels arrive while the pen is up.
+    The browser draws the strokes and sends the pixels after each one (``DrawingCanvas.pixels``); Python
+    predicts whenever they change.  Nothing else is kept in the browser, so the pad survives a page reload.
     """
-    from ipycanvas import Canvas, hold_canvas
+    from helpers.drawing import DrawingCanvas
 
-    canvas = Canvas(width=size, height=size, sync_image_data=True,
-                    layout=widgets.Layout(width=f"{size}px", height=f"{size}px", border="1px solid #999"))
+    canvas = DrawingCanvas(size=size, line_width=line_width)
     hint = "Draw one digit, large, in the black square; the prediction updates when you release the mouse."
     message = widgets.HTML(html.escape(hint))
     prediction_picture = widgets.Image(format="png", layout=widgets.Layout(display="none"))
-    clear = widgets.Button(description="Clear", icon="eraser")
-    pen: dict[str, Any] = {"down": False, "last": None, "drawn": False}  # drawn: ink since the last Clear
 
-    def paint_background(*args: Any) -> None:
-        with hold_canvas():
-            canvas.clear()
-            canvas.fill_style = "black"
-            canvas.fill_rect(0, 0, size, size)
-            canvas.fill_style = canvas.stroke_style = "white"
-            canvas.line_width = line_width
-            canvas.line_cap = canvas.line_join = "round"
-
-    def predict() -> None:
-        if canvas.image_data is None or not pen["drawn"]:
+    def on_pixels(change: Any = None) -> None:
+        if not canvas.pixels:  # Clear
+            message.value = html.escape(hint)
+            _show(prediction_picture, False)
             return
         try:
-            steps = canvas_to_steps(canvas.get_image_data())
+            steps = canvas_to_steps(pad_pixels(canvas.pixels, size))
         except CourseError as error:
             message.value = html.escape(str(error))
             _show(prediction_picture, False)
@@ -361,40 +353,9 @@ def drawing_pad(model: Any, size: int = 280, line_width: int = 18) -> widgets.VB
         prediction_picture.value = prediction_png(model_input, probabilities, title="what the model sees")
         _show(prediction_picture, True)
 
-    def on_down(x: float, y: float) -> None:
-        pen.update(down=True, last=(x, y), drawn=True)
-        canvas.fill_circle(x, y, line_width / 2)
-
-    def on_move(x: float, y: float) -> None:
-        if pen["down"]:
-            canvas.stroke_line(*pen["last"], x, y)
-            pen["last"] = (x, y)
-
-    def on_up(x: float, y: float) -> None:
-        if pen["down"]:
-            pen.update(down=False, last=None)
-            predict()  # with the pixels we have; fresher ones trigger on_pixels below
-
-    def on_pixels(change: Any = None) -> None:
-        if not pen["down"]:
-            predict()
-
-    def on_clear(button: Any = None) -> None:
-        pen.update(down=False, last=None, drawn=False)
-        paint_background()
-        message.value = html.escape(hint)
-        _show(prediction_picture, False)
-
-    paint_background()
-    canvas.on_client_ready(paint_background)  # a newly opened view starts blank: paint it black again
-    canvas.on_mouse_down(on_down)
-    canvas.on_mouse_move(on_move)
-    canvas.on_mouse_up(on_up)
-    canvas.on_mouse_out(on_up)
-    canvas.observe(on_pixels, "image_data")
-    clear.on_click(on_clear)
+    canvas.observe(on_pixels, "pixels")
     box = widgets.VBox([_header("Drawing pad", "draw a digit with the mouse and watch the model's guess; Clear "
                                 "starts again."),
-                        widgets.HBox([canvas, widgets.VBox([message, prediction_picture, clear])])])
-    box.parts = {"canvas": canvas, "message": message, "prediction": prediction_picture, "clear": clear}
+                        widgets.HBox([canvas, widgets.VBox([message, prediction_picture])])])
+    box.parts = {"canvas": canvas, "message": message, "prediction": prediction_picture}
     return box
