@@ -299,7 +299,7 @@ def upload_digit(model: Any) -> Tool:
     in the widget instead of a traceback.  Parts: ``upload``, ``message``, ``steps``, ``prediction``.
     """
     upload = widgets.FileUpload(accept="image/*", multiple=False, description="Upload a digit",
-                                layout=widgets.Layout(width="auto"))  # room for the file count: "... (1)"
+                                layout=widgets.Layout(width="max-content"))  # room for the count: "... (1)"
     message = widgets.HTML(html.escape(UPLOAD_HINT))
     steps_picture = widgets.Image(format="png", layout=widgets.Layout(display="none"))
     prediction_picture = widgets.Image(format="png", layout=widgets.Layout(display="none"))

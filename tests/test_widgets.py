@@ -95,7 +95,7 @@ def test_upload_shows_the_steps_and_the_prediction_of_a_good_image(model, test_s
     widget = ui.upload_digit(model)
     parts = widget.parts
     assert parts["upload"].accept == "image/*" and parts["upload"].multiple is False
-    assert parts["upload"].layout.width == "auto"  # the label "Upload a digit (1)" is never cut off
+    assert parts["upload"].layout.width == "max-content"  # the label "Upload a digit (1)" is never cut off
     assert not visible(parts["steps"]) and "at most 5 MB and 4096x4096 pixels" in parts["message"].value
     parts["upload"].value = uploaded(png_bytes(np.dstack([paper] * 3)), "my seven.png")
     expected = int(predict_probabilities(model, images[:1]).argmax())

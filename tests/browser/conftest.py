@@ -45,7 +45,7 @@ def lab(tmp_path_factory) -> Iterator:
 
 @pytest.fixture(scope="session")
 def browser_context(tmp_path_factory) -> Iterator:
-    from playwright.sync_api import sync_playwright
+    from playwright.sync_api import expect, sync_playwright
 
     if not Path(CHROMIUM).is_file():
         pytest.exit(f"error: no Chromium at {CHROMIUM}: apt-get install -y chromium (or set CHROMIUM=...)", 2)
@@ -56,6 +56,7 @@ def browser_context(tmp_path_factory) -> Iterator:
             tmp_path_factory.mktemp("chromium-profile"), executable_path=CHROMIUM, headless=True,
             args=CHROMIUM_FLAGS, viewport={"width": 1400, "height": 1000}, accept_downloads=False)
         context.set_default_timeout(60_000)
+        expect.set_options(timeout=30_000)  # a busy 2-core machine: JupyterLab may take seconds to answer
         yield context
         context.close()
 
@@ -68,6 +69,15 @@ def page(browser_context, lab) -> Iterator:
     tab.on("pageerror", lambda error: tab.errors.append(str(error)))
     yield tab
     tab.close()
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    """On a failed step, a screenshot ``screenshots/<test>-FAILED.png`` of the page as it was."""
+    report = (yield).get_result()
+    page = item.funcargs.get("page")
+    if report.when == "call" and report.failed and page is not None and not page.is_closed():
+        page.screenshot(path=SCREENSHOTS / f"{item.name}-FAILED.png")
 
 
 @pytest.fixture
