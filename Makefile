@@ -46,6 +46,13 @@ clean-models:
 notebooks: $(STAMP)
 	PYTHONHASHSEED=0 $(BIN)/python scripts/run_notebooks.py
 
+# ---- Trust the course's own notebooks (issue 14), so JupyterLab shows their saved widgets before they run,
+# instead of the text "VBox(children=...)". An extra prerequisite of `lab`, kept apart for easy merging.
+.PHONY: trust-notebooks
+lab: trust-notebooks
+trust-notebooks: $(STAMP)
+	@$(BIN)/jupyter trust notebooks/[0-9][0-9]_*.ipynb > /dev/null
+
 # ---- Browser tests (issue 14): JupyterLab on loopback driven by headless Chromium, on a copy of the notebooks.
 # Needs Debian's Chromium (`apt-get install -y chromium`; CHROMIUM=/path/to/chrome for another one).
 # Screenshots of each step: tests/browser/screenshots/ (git-ignored).

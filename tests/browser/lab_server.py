@@ -40,9 +40,11 @@ class Lab:
     root: Path
     log: Path
 
-    def open_url(self, path: str = "") -> str:
-        """The address of ``lab/tree/<path>`` with the token, e.g. ``lab.open_url("08_x.ipynb")``."""
-        return f"{self.url}lab/tree/{path}?token={self.token}"
+    def open_url(self, path: str = "", workspace: str = "") -> str:
+        """The address that opens ``path`` (e.g. ``"08_x.ipynb"``) in JupyterLab, with the token; in its own
+        ``workspace`` (the set of open tabs) if one is named."""
+        where = f"lab/workspaces/{workspace}/tree/" if workspace else "lab/tree/"
+        return f"{self.url}{where}{path}?token={self.token}"
 
 
 def free_port() -> int:

@@ -39,7 +39,7 @@ def show(page: Page, lab, folder: str, name: str) -> None:
     if tab.count():
         tab.click()
     else:
-        page.goto(lab.open_url(f"{folder}/{name}"))
+        page.goto(lab.open_url(f"{folder}/{name}", workspace=FOLDER))  # not the tabs of notebook 08's steps
     expect(current_tab(page)).to_have_text(name)
     expect(current_notebook(page).locator(".jp-Cell").first).to_be_visible()
 
