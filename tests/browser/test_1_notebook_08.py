@@ -41,6 +41,7 @@ def open_notebook(page: Page, url: str) -> None:
 def save(page: Page) -> None:
     """Save the notebook (as JupyterLab's autosave would, which these tests turn off)."""
     page.keyboard.press("Control+s")
+    expect(page.locator("#jp-main-statusbar")).to_contain_text("Saving completed")  # shown for 2 s
     expect(page.locator(".lm-DockPanel .lm-TabBar-tab.jp-mod-dirty")).to_have_count(0)
 
 
