@@ -55,3 +55,26 @@ clean-models:
 # Re-execute every notebook in a fresh kernel and save it with outputs (then commit them).
 notebooks: $(STAMP)
 	PYTHONHASHSEED=0 $(BIN)/python scripts/run_notebooks.py
+
+# ---- Trust the course's own notebooks (issue 14), so JupyterLab shows their saved widgets before they run,
+# instead of the text "VBox(children=...)". An extra prerequisite of `lab`, kept apart for easy merging.
+.PHONY: trust-notebooks
+lab: trust-notebooks
+trust-notebooks: $(STAMP)
+	@$(BIN)/jupyter trust notebooks/[0-9][0-9]_*.ipynb > /dev/null
+
+# ---- Browser tests (issue 14): JupyterLab on loopback driven by headless Chromium, on a copy of the notebooks.
+# Needs Debian's Chromium (`apt-get install -y chromium`; CHROMIUM=/path/to/chrome for another one).
+# Screenshots of each step: tests/browser/screenshots/ (git-ignored).
+BROWSER_STAMP := $(VENV)/.browser-installed
+CHROMIUM ?= /usr/bin/chromium
+
+.PHONY: test-browser
+$(BROWSER_STAMP): $(STAMP) requirements-browser.txt
+	$(BIN)/python -m pip install --quiet -r requirements-browser.txt
+	@touch $@
+
+test-browser: $(BROWSER_STAMP)
+	@test -x "$(CHROMIUM)" || { echo "error: no Chromium at $(CHROMIUM): apt-get install -y chromium"; exit 2; }
+	BROWSER_TESTS=1 CHROMIUM="$(CHROMIUM)" PYTHONHASHSEED=0 $(BIN)/python -m pytest tests/browser -v \
+	  --durations=0 --durations-min=0 $(PYTEST_ARGS)

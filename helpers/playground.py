@@ -5,7 +5,8 @@ an upload or a drawing does can be tested, and called directly in a notebook cel
 
 - the test-set explorer picks digits with ``explorer_indices`` and captions them with ``describe_prediction``;
 - "your own digit" turns an upload into the MNIST preprocessing steps with ``upload_to_steps``;
-- the drawing pad turns the canvas pixels into a model input with ``canvas_to_steps`` / ``canvas_to_input``;
+- the drawing pad turns the bytes its browser side sends into an array with ``pad_pixels``, then into a model
+  input with ``canvas_to_steps`` / ``canvas_to_input``;
 - the hyperparameter playground turns its widget values into ``train_custom`` arguments with
   ``playground_settings_to_kwargs``, trains with ``train_and_evaluate`` and reports with
   ``compare_with_reference``.
@@ -142,24 +143,37 @@ def upload_to_steps(value: Any, max_bytes: int = MAX_UPLOAD_BYTES) -> dict[str, 
 
 
 # ----------------------------------------------------------------------------------------- drawing pad
-def canvas_to_steps(rgba: np.ndarray) -> dict[str, np.ndarray]:
-    """The pixels of a drawing (``(height, width, 4)`` RGBA or ``(height, width, 3)`` RGB, uint8) -> every
-    MNIST preprocessing step, exactly as for an uploaded image.
+def canvas_to_steps(pixels: np.ndarray) -> dict[str, np.ndarray]:
+    """The pixels of a drawing (``(height, width)`` gray, ``(height, width, 3)`` RGB or ``(height, width, 4)``
+    RGBA, uint8) -> every MNIST preprocessing step, exactly as for an uploaded image.
 
     Light strokes on a dark canvas and dark strokes on a light one both work (``mnist_steps`` looks at
     the border); on a transparent canvas the strokes are wherever it is opaque.  Raises ``CourseError``
     ``"draw a digit first"`` for an empty canvas.
     """
-    array = np.asarray(rgba)
-    if array.ndim != 3 or array.shape[2] not in (3, 4) or min(array.shape[:2]) < 8:
-        raise CourseError(f"expected canvas pixels of shape (height, width, 4), got {array.shape}")
+    array = np.asarray(pixels)
+    if array.ndim not in (2, 3) or (array.ndim == 3 and array.shape[2] not in (3, 4)) or min(array.shape[:2]) < 8:
+        raise CourseError(f"expected canvas pixels of shape (height, width[, 3 or 4]), got {array.shape}")
     if array.dtype != np.uint8:
         array = np.clip(array * (255 if array.max() <= 1.0 else 1), 0, 255).astype(np.uint8)
-    image = Image.fromarray(array, mode="RGBA" if array.shape[2] == 4 else "RGB")
+    image = Image.fromarray(array)  # uint8: L, RGB or RGBA from the shape
     ink = grayscale_ink(image)
     if float(ink.max() - ink.min()) < 0.05:
         raise CourseError("draw a digit first: the canvas is empty")
     return mnist_steps(image)
+
+
+def pad_pixels(data: bytes, size: int = 280) -> np.ndarray:
+    """What the drawing pad's browser side sends (``size * size`` bytes, one gray level per pixel, row by
+    row) -> a ``(size, size)`` uint8 array; a one-line ``CourseError`` if the length is wrong.
+
+    >>> pad_pixels(bytes([0, 255, 255, 0]), size=2)
+    array([[  0, 255],
+           [255,   0]], dtype=uint8)
+    """
+    if len(data) != size * size:
+        raise CourseError(f"expected {size}x{size} = {size * size:,} pixels from the drawing pad, got {len(data):,}")
+    return np.frombuffer(bytes(data), dtype=np.uint8).reshape(size, size)
 
 
 def canvas_to_input(rgba: np.ndarray) -> np.ndarray:

@@ -90,7 +90,8 @@ def plot_learning_curves(history: dict[str, Sequence[float]], title: str = "Lear
             ax.plot(epochs, history[f"val_{metric}"], "s-", ms=3, label=f"validation {metric}")
         ax.set(title=f"{metric.capitalize()} per epoch", xlabel="epoch", ylabel=metric)
         ax.grid(alpha=0.3)
-        ax.xaxis.get_major_locator().set_params(integer=True)  # whole epochs only, no "2.5"
+        ax.set_xlim(0.5, len(epochs) + 0.5)  # one epoch too: a tick at 1, not 0.96 .. 1.04
+        ax.xaxis.get_major_locator().set_params(integer=True, min_n_ticks=1)  # whole epochs only, no "2.5"
         ax.legend()
     fig.suptitle(title)
     fig.tight_layout()

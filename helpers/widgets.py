@@ -1,5 +1,5 @@
-"""Notebook 08's interactive tools: ipywidgets and ipycanvas wired to the plain functions of
-``helpers.playground``.
+"""Notebook 08's interactive tools: ipywidgets (and, for the drawing pad, a small ``anywidget``: see
+``helpers.drawing``) wired to the plain functions of ``helpers.playground``.
 
 Each function returns one widget to display in a cell::
 
@@ -8,8 +8,8 @@ Each function returns one widget to display in a cell::
     upload_digit(model)                           # your own photo or scan of a digit
     drawing_pad(model)                            # draw a digit with the mouse
 
-The returned box keeps its named parts in ``box.parts`` (a dict of widgets), so a test, or you, can drive
-it from code: ``explorer.parts["show"].value = "misclassified"``.  The hyperparameter playground also
+Each returns a ``Tool`` (a ``VBox``) that keeps its named parts in ``box.parts`` (a dict of widgets), so a
+test, or you, can drive it from code: ``explorer.parts["show"].value = "misclassified"``.  The hyperparameter playground also
 keeps its last result in ``box.state["result"]`` (the trained model, its history and test metrics).
 
 Figures are drawn on ``matplotlib.figure.Figure`` objects (not pyplot) and shown as PNG ``Image``
@@ -32,8 +32,8 @@ from matplotlib.figure import Figure
 from helpers.errors import CourseError
 from helpers.evaluation import predict_one, predict_probabilities
 from helpers.playground import (PLAYGROUND_DEFAULTS, PLAYGROUND_LIMITS, canvas_to_steps, compare_with_reference,
-                                describe_prediction, describe_settings, epoch_line, explorer_indices, plural,
-                                playground_settings_to_kwargs, train_and_evaluate, upload_to_steps)
+                                describe_prediction, describe_settings, epoch_line, explorer_indices, pad_pixels,
+                                playground_settings_to_kwargs, plural, train_and_evaluate, upload_to_steps)
 from helpers.plots import DPI, plot_learning_curves, plot_probabilities
 
 WIDE = {"description_width": "110px"}
@@ -89,9 +89,25 @@ def _header(title: str, text: str) -> widgets.HTML:
     return widgets.HTML(f"<b>{html.escape(title)}</b> &middot; {html.escape(text)}")
 
 
+class Tool(widgets.VBox):
+    """One tool of notebook 08: a header (``title`` in bold, then ``intro``) above ``rows`` of widgets, with
+    its named ``parts``.
+
+    Where widgets cannot be shown (a saved notebook on a web page, a notebook Jupyter does not trust), the
+    output's plain-text form says what the tool is, instead of ``VBox(children=(HTML(value=...``.
+    """
+
+    def __init__(self, title: str, intro: str, rows: list[widgets.Widget], parts: dict[str, widgets.Widget]) -> None:
+        super().__init__([_header(title, intro), *rows])
+        self.title, self.parts = title, parts
+
+    def __repr__(self) -> str:
+        return f"[{self.title}: an interactive widget; run this notebook in Jupyter to use it]"
+
+
 # -------------------------------------------------------------------------------------------- explorer
 def test_set_explorer(model: Any, images: np.ndarray, labels: np.ndarray,
-                      probabilities: np.ndarray | None = None) -> widgets.VBox:
+                      probabilities: np.ndarray | None = None) -> Tool:
     """Slide through the test digits, all of them, only the mistakes or only the correct ones, of any
     digit or one, and see each image with its 10 class probabilities.
 
@@ -141,11 +157,9 @@ def test_set_explorer(model: Any, images: np.ndarray, labels: np.ndarray,
     digit.observe(refilter, "value")
     slider.observe(render, "value")
     render()
-    box = widgets.VBox([_header("Test-set explorer", "choose which test digits to step through, then move "
-                                "the slider (or click it and use the arrow keys)."),
-                        widgets.HBox([show, digit]), slider, caption, picture])
-    box.parts = {"show": show, "digit": digit, "slider": slider, "caption": caption, "picture": picture}
-    return box
+    return Tool("Test-set explorer", "choose which test digits to step through, then move the slider (or click it "
+                "and use the arrow keys).", [widgets.HBox([show, digit]), slider, caption, picture],
+                {"show": show, "digit": digit, "slider": slider, "caption": caption, "picture": picture})
 
 
 test_set_explorer.__test__ = False  # a widget builder, not a pytest test, whatever its name says
@@ -154,7 +168,7 @@ test_set_explorer.__test__ = False  # a widget builder, not a pytest test, whate
 # ------------------------------------------------------------------------------- hyperparameter playground
 def hyperparameter_playground(reference_metrics: Mapping[str, float],
                               test_data: tuple[np.ndarray, np.ndarray] | None = None,
-                              background: bool = True) -> widgets.VBox:
+                              background: bool = True) -> Tool:
     """Sliders for the CNN's filters, Dense units, dropout, learning rate, epochs and training-set size;
     **Train** trains ``train_custom`` on the bundled training digits, with a progress bar and a learning
     curve that grows each epoch, then scores the model on the test split and compares it with
@@ -255,13 +269,13 @@ def hyperparameter_playground(reference_metrics: Mapping[str, float],
     reference = widgets.HTML(html.escape(f"Reference model (notebook 04, 20 epochs on 8,000 digits): test accuracy "
                                          f"{reference_metrics['accuracy']:.2%}, loss {reference_metrics['loss']:.4f}"))
     names = list(settings)
-    box = widgets.VBox([
-        _header("Hyperparameter playground", "change the network and how it is trained, press Train, and compare "
-                "your model with the reference model on the same test digits."),
-        widgets.HBox([widgets.VBox([settings[n] for n in names[:4]]), widgets.VBox([settings[n] for n in names[4:]])]),
-        widgets.HBox([train, stop, progress]), status, curve, result, reference])
-    box.parts = {**settings, "train": train, "stop": stop, "progress": progress, "status": status, "curve": curve,
-                 "result": result, "reference": reference}
+    box = Tool("Hyperparameter playground", "change the network and how it is trained, press Train, and compare "
+               "your model with the reference model on the same test digits.", [
+                   widgets.HBox([widgets.VBox([settings[n] for n in names[:4]]),
+                                 widgets.VBox([settings[n] for n in names[4:]])]),
+                   widgets.HBox([train, stop, progress]), status, curve, result, reference],
+               {**settings, "train": train, "stop": stop, "progress": progress, "status": status, "curve": curve,
+                "result": result, "reference": reference})
     box.state = state
     return box
 
@@ -278,13 +292,14 @@ UPLOAD_HINT = ("Choose a photo, scan or drawing of one digit (any image format t
                "at most 5 MB and 4096x4096 pixels).")
 
 
-def upload_digit(model: Any) -> widgets.VBox:
+def upload_digit(model: Any) -> Tool:
     """Upload an image of one digit; see every preprocessing step and the model's prediction.
 
     A bad file (not an image, too large, too many pixels, empty, no digit in it) shows a one-line message
     in the widget instead of a traceback.  Parts: ``upload``, ``message``, ``steps``, ``prediction``.
     """
-    upload = widgets.FileUpload(accept="image/*", multiple=False, description="Upload a digit")
+    upload = widgets.FileUpload(accept="image/*", multiple=False, description="Upload a digit",
+                                layout=widgets.Layout(width="max-content"))  # room for the count: "... (1)"
     message = widgets.HTML(html.escape(UPLOAD_HINT))
     steps_picture = widgets.Image(format="png", layout=widgets.Layout(display="none"))
     prediction_picture = widgets.Image(format="png", layout=widgets.Layout(display="none"))
@@ -311,46 +326,35 @@ def upload_digit(model: Any) -> widgets.VBox:
         _show(prediction_picture, True)
 
     upload.observe(on_upload, "value")
-    box = widgets.VBox([_header("Your own digit", "upload an image of one handwritten digit and follow it through "
-                                "the preprocessing steps to the prediction."),
-                        upload, message, steps_picture, prediction_picture])
-    box.parts = {"upload": upload, "message": message, "steps": steps_picture, "prediction": prediction_picture}
-    return box
+    return Tool("Your own digit", "upload an image of one handwritten digit and follow it through the preprocessing "
+                "steps to the prediction.", [upload, message, steps_picture, prediction_picture],
+                {"upload": upload, "message": message, "steps": steps_picture, "prediction": prediction_picture})
 
 
 # ------------------------------------------------------------------------------------------- drawing pad
-def drawing_pad(model: Any, size: int = 280, line_width: int = 18) -> widgets.VBox:
-    """Draw a digit with the mouse (white on black, like MNIST) on a ``size`` x ``size`` canvas; when you
+def drawing_pad(model: Any, size: int = 280, line_width: int = 18) -> Tool:
+    """Draw a digit with the mouse (white on black, like MNIST) on a ``size`` x ``size`` pad; when you
     release the button the drawing goes through the same ``mnist_steps`` as an upload and the prediction
-    updates.  **Clear** starts again.  Parts: ``canvas``, ``message``, ``prediction``, ``clear``.
+    updates.  **Clear**, under the pad, starts again.  Parts: ``canvas`` (a ``DrawingCanvas``),
+    ``message``, ``prediction``.
 
-    The canvas sends its pixels back to Python (``sync_image_data=True``) after each stroke; the
-    prediction is made whenever fresh pixels arrive while the pen is up.
+    The browser draws the strokes and sends the pixels after each one (``DrawingCanvas.pixels``); Python
+    predicts whenever they change.  Nothing else is kept in the browser, so the pad survives a page reload.
     """
-    from ipycanvas import Canvas, hold_canvas
+    from helpers.drawing import DrawingCanvas
 
-    canvas = Canvas(width=size, height=size, sync_image_data=True,
-                    layout=widgets.Layout(width=f"{size}px", height=f"{size}px", border="1px solid #999"))
+    canvas = DrawingCanvas(size=size, line_width=line_width)
     hint = "Draw one digit, large, in the black square; the prediction updates when you release the mouse."
     message = widgets.HTML(html.escape(hint))
     prediction_picture = widgets.Image(format="png", layout=widgets.Layout(display="none"))
-    clear = widgets.Button(description="Clear", icon="eraser")
-    pen: dict[str, Any] = {"down": False, "last": None, "drawn": False}  # drawn: ink since the last Clear
 
-    def paint_background(*args: Any) -> None:
-        with hold_canvas():
-            canvas.clear()
-            canvas.fill_style = "black"
-            canvas.fill_rect(0, 0, size, size)
-            canvas.fill_style = canvas.stroke_style = "white"
-            canvas.line_width = line_width
-            canvas.line_cap = canvas.line_join = "round"
-
-    def predict() -> None:
-        if canvas.image_data is None or not pen["drawn"]:
+    def on_pixels(change: Any = None) -> None:
+        if not canvas.pixels:  # Clear
+            message.value = html.escape(hint)
+            _show(prediction_picture, False)
             return
         try:
-            steps = canvas_to_steps(canvas.get_image_data())
+            steps = canvas_to_steps(pad_pixels(canvas.pixels, size))
         except CourseError as error:
             message.value = html.escape(str(error))
             _show(prediction_picture, False)
@@ -361,40 +365,7 @@ def drawing_pad(model: Any, size: int = 280, line_width: int = 18) -> widgets.VB
         prediction_picture.value = prediction_png(model_input, probabilities, title="what the model sees")
         _show(prediction_picture, True)
 
-    def on_down(x: float, y: float) -> None:
-        pen.update(down=True, last=(x, y), drawn=True)
-        canvas.fill_circle(x, y, line_width / 2)
-
-    def on_move(x: float, y: float) -> None:
-        if pen["down"]:
-            canvas.stroke_line(*pen["last"], x, y)
-            pen["last"] = (x, y)
-
-    def on_up(x: float, y: float) -> None:
-        if pen["down"]:
-            pen.update(down=False, last=None)
-            predict()  # with the pixels we have; fresher ones trigger on_pixels below
-
-    def on_pixels(change: Any = None) -> None:
-        if not pen["down"]:
-            predict()
-
-    def on_clear(button: Any = None) -> None:
-        pen.update(down=False, last=None, drawn=False)
-        paint_background()
-        message.value = html.escape(hint)
-        _show(prediction_picture, False)
-
-    paint_background()
-    canvas.on_client_ready(paint_background)  # a newly opened view starts blank: paint it black again
-    canvas.on_mouse_down(on_down)
-    canvas.on_mouse_move(on_move)
-    canvas.on_mouse_up(on_up)
-    canvas.on_mouse_out(on_up)
-    canvas.observe(on_pixels, "image_data")
-    clear.on_click(on_clear)
-    box = widgets.VBox([_header("Drawing pad", "draw a digit with the mouse and watch the model's guess; Clear "
-                                "starts again."),
-                        widgets.HBox([canvas, widgets.VBox([message, prediction_picture, clear])])])
-    box.parts = {"canvas": canvas, "message": message, "prediction": prediction_picture, "clear": clear}
-    return box
+    canvas.observe(on_pixels, "pixels")
+    return Tool("Drawing pad", "draw a digit with the mouse and watch the model's guess; Clear starts again.",
+                [widgets.HBox([canvas, widgets.VBox([message, prediction_picture])])],
+                {"canvas": canvas, "message": message, "prediction": prediction_picture})

@@ -5,7 +5,9 @@
 
 Each notebook runs in its own new kernel with the current interpreter, from the ``notebooks/`` folder,
 exactly as ``pytest --nbval --nbval-current-env`` will run it.  The script refuses to save a notebook whose
-outputs contain a stderr stream or an absolute path of this machine: both would break or leak in CI.
+outputs contain a stderr stream or an absolute path of this machine (both would break or leak in CI), or a
+widget whose state is not saved in the notebook's metadata (viewers that render saved widget state, such as
+JupyterLab for a trusted notebook, would show an error instead of the widget).
 """
 
 from __future__ import annotations
@@ -22,12 +24,18 @@ from nbclient import NotebookClient
 REPO = Path(__file__).resolve().parent.parent
 NOTEBOOKS = REPO / "notebooks"
 ABSOLUTE_PATH = re.compile(r"(?<![\w.])/(tmp|work|root|home|Users|var|opt)/[\w.-]+")
+WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
+WIDGET_STATE = "application/vnd.jupyter.widget-state+json"
 
 
 def problems(notebook: nbformat.NotebookNode) -> list[str]:
     found = []
+    saved_widgets = notebook.metadata.get("widgets", {}).get(WIDGET_STATE, {}).get("state", {})
     for index, cell in enumerate(notebook.cells):
         for output in cell.get("outputs", []):
+            model_id = output.get("data", {}).get(WIDGET_VIEW, {}).get("model_id")
+            if model_id is not None and model_id not in saved_widgets:
+                found.append(f"cell {index}: widget {model_id} has no saved state in the notebook's metadata")
             if output.get("output_type") == "stream" and output.get("name") == "stderr":
                 found.append(f"cell {index}: stderr output: {output.get('text', '')[:200]!r}")
             if output.get("output_type") == "error":
@@ -44,8 +52,9 @@ def run(path: Path) -> bool:
     env_hash = os.environ.get("PYTHONHASHSEED")
     os.environ["PYTHONHASHSEED"] = "0"  # as `make test` runs them
     started = time.perf_counter()
-    client = NotebookClient(notebook, timeout=1800, kernel_name="python3", allow_errors=True,
-                            record_timing=False, resources={"metadata": {"path": str(NOTEBOOKS)}})
+    client = NotebookClient(notebook, timeout=1800, kernel_name="python3", allow_errors=True, record_timing=False,
+                            store_widget_state=True,  # the widgets' state goes into the notebook's metadata
+                            resources={"metadata": {"path": str(NOTEBOOKS)}})
     client.execute()
     if env_hash is None:
         os.environ.pop("PYTHONHASHSEED")

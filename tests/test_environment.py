@@ -5,7 +5,7 @@ import re
 from helpers.paths import REPO_ROOT
 
 REQUIRED = ["tensorflow", "keras", "numpy", "matplotlib", "seaborn", "scikit-learn", "jupyterlab", "ipywidgets",
-            "nbval", "pytest", "pillow"]
+            "nbval", "pytest", "pillow", "anywidget"]
 
 
 def requirement_pins() -> dict[str, list[str]]:

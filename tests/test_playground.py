@@ -15,7 +15,7 @@ from helpers.model_files import load_model
 from helpers.own_images import STEP_NAMES
 from helpers.playground import (PLAYGROUND_DEFAULTS, SHOW_OPTIONS, canvas_to_input, canvas_to_steps,
                                 compare_with_reference, describe_prediction, describe_settings, epoch_line,
-                                explorer_indices, metrics_from_probabilities, paper_drawing,
+                                explorer_indices, metrics_from_probabilities, pad_pixels, paper_drawing,
                                 playground_settings_to_kwargs, plural, top_predictions, train_and_evaluate,
                                 upload_to_steps)
 from helpers.training import train_custom
@@ -155,7 +155,8 @@ def test_canvas_to_input_reads_white_black_and_transparent_drawings_alike():
     assert rows.max() - rows.min() + 1 >= 19 and abs(cols.mean() - 13.5) <= 1.5  # tall and centred
     for other in (stroke_canvas((0, 0, 0, 255), (255, 255, 255, 255)),  # black ink on white
                   stroke_canvas((20, 20, 200, 255), (0, 0, 0, 0)),  # blue ink on a transparent canvas
-                  stroke_canvas()[..., :3]):  # RGB without alpha
+                  stroke_canvas()[..., :3],  # RGB without alpha
+                  stroke_canvas()[..., 0]):  # gray, as the drawing pad sends it
         np.testing.assert_allclose(canvas_to_input(other), white_on_black, atol=0.05)
     assert set(canvas_to_steps(stroke_canvas())) == set(STEP_NAMES)
 
@@ -167,9 +168,18 @@ def test_blank_canvas_asks_for_a_drawing(blank):
         canvas_to_input(blank)
 
 
-def test_canvas_with_the_wrong_shape_is_refused():
-    with pytest.raises(CourseError, match=r"shape \(height, width, 4\)"):
-        canvas_to_input(np.zeros((280, 280)))
+@pytest.mark.parametrize("shape", [(280, 280, 2), (280,), (4, 4)])
+def test_canvas_with_the_wrong_shape_is_refused(shape):
+    with pytest.raises(CourseError, match=r"shape \(height, width\[, 3 or 4\]\), got"):
+        canvas_to_input(np.zeros(shape, np.uint8))
+
+
+def test_pad_pixels_reads_the_bytes_the_browser_sends():
+    gray = stroke_canvas()[..., 0]
+    np.testing.assert_array_equal(pad_pixels(gray.tobytes()), gray)
+    np.testing.assert_array_equal(pad_pixels(memoryview(gray[:28, :28].tobytes()), size=28), gray[:28, :28])
+    with pytest.raises(CourseError, match="expected 280x280 = 78,400 pixels from the drawing pad, got 784$"):
+        pad_pixels(bytes(784))
 
 
 def test_a_test_digit_drawn_as_on_paper_comes_back_as_itself(test_digits, trained_model_file):

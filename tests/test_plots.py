@@ -51,6 +51,14 @@ def test_learning_curves_plot_train_and_validation():
     assert accuracy_ax.get_xlabel() == "epoch" and loss_ax.get_ylabel() == "loss"
 
 
+@pytest.mark.parametrize("epochs, ticks", [(1, [1]), (2, [1, 2]), (20, [5, 10, 15, 20])])
+def test_learning_curves_tick_whole_epochs_only(epochs, ticks):
+    history = {"loss": [0.5] * epochs, "accuracy": [0.8] * epochs}
+    for ax in plots.plot_learning_curves(history).axes:
+        shown = [t for t in ax.get_xticks() if ax.get_xlim()[0] <= t <= ax.get_xlim()[1]]
+        assert shown == ticks and all(float(t).is_integer() for t in shown)
+
+
 def test_confusion_matrix_heatmap_annotates_counts():
     matrix = np.diag(np.arange(10) + 1)
     matrix[3, 5] = 7
