@@ -28,7 +28,7 @@ def predict_one(model: Any, image: np.ndarray) -> np.ndarray:
     ``predict_on_batch`` runs Keras's compiled prediction step, traced once per model and then reused
     (about a millisecond; the first call pays the tracing).  Calling the model eagerly,
     ``model(batch, training=False)``, gives the same numbers but re-runs each layer in Python (~10 ms on a
-    busy 2-core CPU).  ``python -m helpers bench`` measures all three.  This keeps widgets snappy.
+    busy 2-core CPU).  ``python -m benchmarks`` measures all three.  This keeps widgets snappy.
     """
     batch = np.asarray(image, dtype=np.float32).reshape(1, 28, 28, 1)
     return np.asarray(model.predict_on_batch(batch))[0]

@@ -36,9 +36,9 @@ def set_seed(seed: int | None = None) -> int:
 # Batches run per call into Keras's compiled training step.  With 1 (Keras's default) Python hands
 # TensorFlow one batch of 32 at a time, and on a 2-core CPU that hand-over costs about a quarter of the
 # epoch; with 50, TensorFlow loops over 50 batches itself.  The batches, their order and the arithmetic
-# are unchanged, so the trained weights are identical (tests/test_bench.py checks it); epochs end at
-# the same place, so per-epoch callbacks and early stopping behave the same.  benchmarks: ``python -m
-# helpers bench``.
+# are unchanged, so the trained weights are identical (tests/test_benchmarks.py checks it); epochs end at
+# the same place, so per-epoch callbacks and early stopping behave the same.  Measured by ``python -m
+# benchmarks``.
 STEPS_PER_EXECUTION = 50
 
 

@@ -77,7 +77,7 @@ def test_improved_recipe_trains_a_committee_and_saves_it(bundled_subset, tmp_pat
                                              train_dir=bundled_subset / "train", epochs=2)
     assert [line.split()[1] for line in lines] == ["1/4", "2/4", "3/4", "4/4"]  # 2 members x 2 epochs
     assert history["member"] == [1, 1, 2, 2] and len(history["val_loss"]) == 4
-    assert set(written) == {"keras", "h5", "history"}
+    assert set(written) == {"keras", "h5", "history", "meta"}
     assert model.count_params() == 2 * build_improved_cnn().count_params()
     members = [layer for layer in model.layers if layer.__class__.__name__ == "Sequential"]
     assert len(members) == 2
