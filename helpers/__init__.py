@@ -17,6 +17,7 @@ Modules, one concern each:
 - ``helpers.idx``         convert the original MNIST IDX files into the folder layout
 - ``helpers.explain``     filters, feature maps, saliency, Grad-CAM, 2-D embeddings (notebook 09)
 - ``helpers.playground``  the logic behind notebook 08's widgets; ``helpers.widgets`` wires them up
+- ``helpers.drawing``     notebook 08's drawing pad, a small anywidget whose browser side draws
 - ``helpers.recipes``     the training recipes' names and settings (``reference``, ``improved``)
 - ``helpers.provenance``  what a model file was trained with (``.meta.json``)
 - ``helpers.notebook``    the set-up cell of every notebook, the environment report

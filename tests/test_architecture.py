@@ -20,7 +20,7 @@ LAYERS = [
     {"data", "model_files", "recipes"},
     {"own_images", "idx", "model", "evaluation", "plots", "explain", "provenance"},
     {"training"},
-    {"notebook", "playground"},
+    {"notebook", "playground", "drawing"},
     {"widgets"},
     {"cli"},
     {"__main__"},
