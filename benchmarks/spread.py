@@ -7,14 +7,14 @@ arithmetic changed, computes each asserted figure exactly as the notebook does, 
 
     python benchmarks/spread.py                                   # everything (about 40 min on 2 cores)
     python benchmarks/spread.py --seeds 42 1 --parts reference    # a quick look
-    python benchmarks/spread.py --table benchmarks/results/spread.json
+    python benchmarks/spread.py --table benchmarks/results/spread/spread.json
 
 Each run is a fresh process with its own environment: ``COURSE_SEED`` (the seed every notebook takes),
 ``TF_ENABLE_ONEDNN_OPTS=0`` (TensorFlow's plain Eigen kernels instead of oneDNN's) or
 ``TF_NUM_INTRAOP_THREADS=1`` (one thread: other summation orders).  Parts: ``reference`` (the 20-epoch
 model of notebooks 04-10), ``tiny`` (02's one-epoch dense network), ``playground`` (08's quick run),
 ``ablation`` (10's one-change-at-a-time table), ``improved`` (10's committee), ``mirrored`` (10's
-MirroredStrategy epoch).  Results: ``benchmarks/results/spread.json`` (every run) and ``spread.md``.
+MirroredStrategy epoch).  Results: ``benchmarks/results/spread/spread.json`` (every run) and ``spread.md``.
 """
 
 from __future__ import annotations
@@ -345,7 +345,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--perturb", nargs="*", default=["onednn-off", "one-thread"], choices=list(ARITHMETIC)[1:],
                         help="arithmetic changes, each run with seed 42 (the first seed)")
     parser.add_argument("--parts", nargs="+", default=list(PARTS), choices=PARTS)
-    parser.add_argument("--out", type=Path, default=REPO / "benchmarks" / "results" / "spread.json")
+    parser.add_argument("--out", type=Path, default=REPO / "benchmarks" / "results" / "spread" / "spread.json")
     parser.add_argument("--table", type=Path, help="print the table of a saved result and stop")
     parser.add_argument("--worker", choices=PARTS, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
