@@ -26,7 +26,9 @@ import re
 import shutil
 import subprocess
 import sys
+import tempfile
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
@@ -134,6 +136,7 @@ def select(requested: list[str] | None, supported: list[str]) -> dict[str, tuple
 def child_env() -> dict[str, str]:
     """This environment without make's variables (a parent make's PYTHON= would override ours) or a venv."""
     env = {k: v for k, v in os.environ.items() if k not in ("MAKEFLAGS", "MFLAGS", "MAKELEVEL", "VIRTUAL_ENV")}
+    env["PYTHONUNBUFFERED"] = "1"  # pytest's progress shows as it goes, not at the end
     return env
 
 
@@ -206,29 +209,33 @@ def table(rows: list[dict], found: dict[str, tuple[str, str]], unit_only: bool) 
     return "\n".join(lines)
 
 
+def resolve_one(executable: str, version: str, tags: list[str]) -> tuple[bool, str]:
+    """Does requirements.txt resolve to wheels for this Python and platform? (ok, pip's last error line)"""
+    with tempfile.TemporaryDirectory() as target:  # --target: old pips refuse --platform without it
+        # --python: pip evaluates the requirements' markers (python_version) for that interpreter
+        command = [sys.executable, "-m", "pip", "--python", executable, "install", "--dry-run", "--quiet",
+                   "--ignore-installed", "--target", target, "--only-binary=:all:", "--python-version", version,
+                   "-r", "requirements.txt"]
+        for tag in tags:
+            command += ["--platform", tag]
+        out = subprocess.run(command, cwd=REPO, env=child_env(), capture_output=True, text=True)
+    errors = [line for line in out.stderr.splitlines() if line.startswith("ERROR")]
+    return out.returncode == 0, "resolves" if out.returncode == 0 else (errors[-1] if errors else "fails")
+
+
 def resolve(found: dict[str, tuple[str, str]]) -> int:
     """``pip install --dry-run`` of requirements.txt for each Python found x each platform; a table."""
-    pip = [sys.executable, "-m", "pip"]
-    if subprocess.run(pip + ["--version"], capture_output=True).returncode != 0:
+    if subprocess.run([sys.executable, "-m", "pip", "--version"], capture_output=True).returncode != 0:
         raise UsageError(f"--resolve needs pip in {sys.executable}")
+    jobs = {(version, platform): (executable, version, tags)
+            for version, (_, executable) in found.items() for platform, tags in PLATFORMS.items()}
+    with ThreadPoolExecutor(max_workers=3) as pool:  # mostly waiting for the package index
+        results = dict(zip(jobs, pool.map(lambda job: resolve_one(*job), jobs.values())))
     lines = ["| Python | " + " | ".join(PLATFORMS) + " |", "|" + "---|" * (len(PLATFORMS) + 1)]
-    failures = 0
-    for version, (_, executable) in found.items():
-        cells = []
-        for tags in PLATFORMS.values():
-            # --python: pip evaluates the requirements' markers (python_version) for that interpreter
-            command = pip + ["--python", executable, "install", "--dry-run", "--ignore-installed", "--quiet",
-                             "--only-binary=:all:", "--python-version", version, "-r", "requirements.txt"]
-            for tag in tags:
-                command += ["--platform", tag]
-            out = subprocess.run(command, cwd=REPO, env=child_env(), capture_output=True, text=True)
-            errors = [line for line in out.stderr.splitlines() if line.startswith("ERROR")]
-            cells.append("resolves" if out.returncode == 0 else (errors[-1] if errors else "fails"))
-            failures += out.returncode != 0
-            print(f"Python {version} {tags[0]}: {cells[-1]}", flush=True)
-        lines.append(f"| {version} | " + " | ".join(cells) + " |")
-    print("\n" + "\n".join(lines))
-    return 1 if failures else 0
+    for version in found:
+        lines.append(f"| {version} | " + " | ".join(results[version, platform][1] for platform in PLATFORMS) + " |")
+    print("\n".join(lines))
+    return 0 if all(ok for ok, _ in results.values()) else 1
 
 
 def main(argv: list[str] | None = None) -> int:
