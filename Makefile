@@ -5,21 +5,27 @@
 
 PYTHON ?= python3
 VENV   ?= .venv
+# The Python versions the course supports: those TensorFlow 2.21 publishes wheels for. pyproject.toml's
+# requires-python says the same (tests/test_environment.py checks it); scripts/test_pythons.py reads these lines.
+PY_OLDEST := 3.10
+PY_NEWEST := 3.13
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
 # nbval runs the notebooks with this environment's interpreter (--nbval-current-env), and a sanitize file
 # masks what varies harmlessly (addresses, paths, timings). PYTHONHASHSEED makes runs repeat.
 PYTEST_ARGS ?=
+GOAL := $(or $(firstword $(MAKECMDGOALS)),setup)
 NBVAL := --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg
 
-.PHONY: lab test unit nbval setup clean-models notebooks test-variants test-exercises
+.PHONY: lab test unit nbval setup clean-models notebooks test-variants test-exercises test-pythons
 
 setup: $(STAMP)
 
 $(STAMP): requirements.txt pyproject.toml
 	@test -x $(BIN)/python || { \
-	  $(PYTHON) -c 'import sys; v = sys.version_info[:2]; sys.exit(0 if (3, 10) <= v <= (3, 12) else "error: Python 3.10-3.12 needed, $(PYTHON) is %d.%d; run: make PYTHON=python3.11 ..." % v)' && \
+	  command -v $(PYTHON) >/dev/null 2>&1 || { echo "error: $(PYTHON) not found; install Python $(PY_OLDEST)-$(PY_NEWEST) or name one: make $(GOAL) PYTHON=/path/to/python3" >&2; exit 2; }; \
+	  $(PYTHON) scripts/check_python.py $(PY_OLDEST) $(PY_NEWEST) "make $(GOAL)" && \
 	  $(PYTHON) -m venv $(VENV); }
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -r requirements.txt
@@ -78,3 +84,11 @@ test-browser: $(BROWSER_STAMP)
 	@test -x "$(CHROMIUM)" || { echo "error: no Chromium at $(CHROMIUM): apt-get install -y chromium"; exit 2; }
 	BROWSER_TESTS=1 CHROMIUM="$(CHROMIUM)" PYTHONHASHSEED=0 $(BIN)/python -m pytest tests/browser -v \
 	  --durations=0 --durations-min=0 $(PYTEST_ARGS)
+
+# Every supported Python found on this machine (PATH and pyenv), each in a fresh venv under .venvs/: the same
+# install as above (it runs `make setup` with PYTHON and VENV), the unit tests, the notebooks, then a table.
+# Pick some: make test-pythons PYTHONS="3.12 3.13"; unit tests only: make test-pythons ARGS=--unit-only
+PYTHONS ?=
+ARGS ?=
+test-pythons:
+	$(PYTHON) scripts/test_pythons.py $(if $(PYTHONS),--pythons $(PYTHONS)) $(ARGS)

@@ -1,6 +1,10 @@
 """The set-up: one source of pinned versions, the two README commands, CI, the nbval sanitize file."""
 
+import importlib.util
 import re
+import subprocess
+import sys
+from pathlib import Path
 
 from helpers.paths import REPO_ROOT
 
@@ -17,6 +21,77 @@ def requirement_pins() -> dict[str, list[str]]:
             assert match, f"not an exact pin: {line!r}"
             pins.setdefault(match.group(1).lower(), []).append(match.group(2))
     return pins
+
+
+def load_script(name: str):
+    spec = importlib.util.spec_from_file_location(name, REPO_ROOT / "scripts" / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def supported_versions() -> list[str]:
+    """['3.10', ..., '3.13'] from the Makefile's PY_OLDEST and PY_NEWEST."""
+    makefile = (REPO_ROOT / "Makefile").read_text()
+    oldest, newest = (re.search(rf"^{name} := 3\.(\d+)$", makefile, flags=re.MULTILINE).group(1)
+                      for name in ("PY_OLDEST", "PY_NEWEST"))
+    return [f"3.{minor}" for minor in range(int(oldest), int(newest) + 1)]
+
+
+def test_makefile_pyproject_and_readme_agree_on_the_python_versions():
+    versions = supported_versions()
+    assert versions[0] == "3.10" and len(versions) >= 4, versions
+    newest_minor = int(versions[-1].split(".")[1])
+    pyproject = (REPO_ROOT / "pyproject.toml").read_text()
+    assert f'requires-python = ">={versions[0]},<3.{newest_minor + 1}"' in pyproject
+    readme = (REPO_ROOT / "README.md").read_text()
+    assert f"Python {', '.join(versions[:-1])} or {versions[-1]}" in readme  # the quick start
+    conda = re.search(r"python=(3\.\d+)", (REPO_ROOT / "environment.yml").read_text()).group(1)
+    assert conda in versions
+    # the interpreter running these tests is one of them
+    assert f"{sys.version_info.major}.{sys.version_info.minor}" in versions
+
+
+def test_every_supported_python_gets_exactly_one_pin_of_each_package():
+    from packaging.markers import Marker
+
+    for version in supported_versions():
+        chosen: dict[str, list[str]] = {}
+        for line in (REPO_ROOT / "requirements.txt").read_text().splitlines():
+            line = line.split("#")[0].strip()
+            if not line:
+                continue
+            requirement, _, marker = line.partition(";")
+            if marker and not Marker(marker).evaluate({"python_version": version}):
+                continue
+            name, _, pin = requirement.strip().partition("==")
+            chosen.setdefault(name.lower(), []).append(pin)
+        assert set(chosen) == set(requirement_pins()), version
+        for name, pins in chosen.items():
+            assert len(pins) == 1, f"Python {version}: {name} pinned {pins}"
+
+
+def test_check_python_names_the_newest_supported_version_in_one_line():
+    check = load_script("check_python")
+    oldest, newest = check.parse(supported_versions()[0]), check.parse(supported_versions()[-1])
+    for version in supported_versions():
+        assert check.problem(check.parse(version), oldest, newest) is None
+    too_new = check.problem((newest[0], newest[1] + 1), oldest, newest, "make test")
+    too_old = check.problem((3, 9), oldest, newest)
+    pick = "PYTHON=python%d.%d" % newest
+    assert "newer than TensorFlow supports" in too_new and f"make test {pick}" in too_new
+    assert "too old" in too_old and f"make lab {pick}" in too_old
+    assert "\n" not in too_new + too_old and too_new.startswith("error: ")
+
+
+def test_check_python_exits_2_with_one_line_for_an_unsupported_interpreter():
+    script = str(REPO_ROOT / "scripts" / "check_python.py")
+    ok = subprocess.run([sys.executable, script, "3.10", "3.99"], capture_output=True, text=True)
+    assert (ok.returncode, ok.stdout, ok.stderr) == (0, "", "")
+    older = subprocess.run([sys.executable, script, "3.1", "3.2", "make lab"], capture_output=True, text=True)
+    assert older.returncode == 2 and older.stdout == ""
+    assert older.stderr.startswith("error: Python 3.") and older.stderr.count("\n") == 1
+    assert "make lab PYTHON=python3.2" in older.stderr
 
 
 def test_every_course_package_is_pinned_exactly():
@@ -46,7 +121,7 @@ def test_readme_gives_the_two_commands_and_ci_runs_one_of_them():
     readme = (REPO_ROOT / "README.md").read_text()
     assert "make lab" in readme and "make test" in readme
     ci = (REPO_ROOT / ".ci" / "run").read_text()
-    assert "make test" in ci
+    assert "make test" in ci and "test_pythons.py --list" in ci  # a second Python too
     makefile = (REPO_ROOT / "Makefile").read_text()
     assert "--nbval-current-env" in makefile and "tests notebooks" in makefile
 
@@ -67,5 +142,47 @@ def test_sanitize_file_has_every_rule_nbval_will_read():
 
 def test_generated_files_are_ignored_by_git():
     ignored = (REPO_ROOT / ".gitignore").read_text().split()
-    for entry in (".venv/", "models/", "*.keras", "*.h5", "__pycache__/"):
+    for entry in (".venv/", ".venvs/", "models/", "*.keras", "*.h5", "__pycache__/"):
         assert entry in ignored
+
+
+def test_test_pythons_reads_the_makefile_range_and_finds_this_interpreter():
+    script = load_script("test_pythons")
+    oldest, newest = script.supported_range()
+    assert script.versions_in(oldest, newest) == supported_versions()
+    this = f"{sys.version_info.major}.{sys.version_info.minor}"
+    full, executable = script.find_interpreters([this])[this]
+    assert full.startswith(this + ".") and subprocess.run([executable, "-c", "pass"]).returncode == 0
+
+
+def test_test_pythons_takes_pyenv_cpython_builds_newest_first(tmp_path, monkeypatch):
+    script = load_script("test_pythons")
+    for name in ("3.12.1", "3.12.10", "3.12.2t", "3.12-dev", "3.13.0"):
+        (tmp_path / "versions" / name / "bin").mkdir(parents=True)
+        (tmp_path / "versions" / name / "bin" / "python3").write_text("")
+    monkeypatch.setenv("PYENV_ROOT", str(tmp_path))
+    monkeypatch.setenv("HOME", str(tmp_path / "nohome"))
+    found = [Path(command[0]).parent.parent.name for command in script.pyenv_candidates("3.12")]
+    assert found == ["3.12.10", "3.12.1"]
+
+
+def test_test_pythons_refuses_an_unsupported_version_in_one_line(capsys):
+    script = load_script("test_pythons")
+    assert script.main(["--pythons", "3.9"]) == 2
+    assert script.main(["--pythons", str(REPO_ROOT / "no-such-python")]) == 2
+    errors = capsys.readouterr().err.splitlines()
+    assert len(errors) == 2 and all(line.startswith("error: ") for line in errors)
+    assert "3.9 is not supported" in errors[0] and "Traceback" not in "".join(errors)
+
+
+def test_test_pythons_table_fails_a_python_with_a_failed_or_missing_step():
+    script = load_script("test_pythons")
+    found = {"3.12": ("3.12.1", "/py312"), "3.13": ("3.13.0", "/py313")}
+    rows = [{"version": "3.12", "install": (True, "", 61.0), "unit": (True, "300 passed", 120.0),
+             "notebooks": (True, "150 passed", 400.0)},
+            {"version": "3.13", "install": (True, "", 60.0), "unit": (False, "1 failed, 299 passed", 119.0)}]
+    lines = script.table(rows, found, unit_only=False).splitlines()
+    assert lines[2].endswith("| 9:41 | pass |") and "300 passed (2:00)" in lines[2]
+    assert "1 failed, 299 passed (1:59)" in lines[3] and "not run" in lines[3] and lines[3].endswith("| FAIL |")
+    assert script.row_passed(rows[1], unit_only=True) is False
+    assert script.row_passed(rows[0], unit_only=True) is True
