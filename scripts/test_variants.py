@@ -56,9 +56,10 @@ def run_variant(name: str, extra: list[str]) -> tuple[int, float]:
 
 
 def main(argv: list[str]) -> int:
-    extra = [arg for arg in argv if arg.startswith("-")]
-    names = [arg for arg in argv if not arg.startswith("-")] or list(VARIANTS)
-    unknown = [name for name in names if name not in VARIANTS]
+    names = [arg for arg in argv if arg in VARIANTS] or list(VARIANTS)
+    extra = [arg for arg in argv if arg not in VARIANTS]  # pytest's options, e.g. -x or -p no:cacheprovider
+    unknown = [arg for i, arg in enumerate(extra)
+               if not arg.startswith("-") and not (i and extra[i - 1].startswith("-"))]
     if unknown:
         print(f"error: unknown variant {unknown[0]!r}; choose from: {', '.join(VARIANTS)}", file=sys.stderr)
         return 2
