@@ -10,21 +10,10 @@ import pytest
 from PIL import Image
 
 from helpers import quiet_tensorflow
+from digit_images import write_digit_image  # noqa: F401  (tests import it from digit_images)
 from helpers.paths import TEST_DIR, TRAIN_DIR
 
 quiet_tensorflow()
-
-
-def write_digit_image(path: Path, value: int = 200, size: int = 28, mode: str = "L") -> Path:
-    """A simple synthetic 'digit': a bright bar whose position depends on ``value``."""
-    array = np.zeros((size, size), dtype=np.uint8)
-    array[size // 4: 3 * size // 4, (value % size) // 2 + 2: (value % size) // 2 + 6] = 255
-    image = Image.fromarray(array, mode="L")
-    if mode != "L":
-        image = image.convert(mode)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    image.save(path)
-    return path
 
 
 @pytest.fixture

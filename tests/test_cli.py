@@ -12,7 +12,7 @@ import pytest
 
 from helpers.paths import DATA_DIR, REPO_ROOT
 
-from conftest import write_digit_image
+from digit_images import write_digit_image
 
 
 def run_cli(*args: str | Path, cwd: Path = REPO_ROOT, **env_vars: str) -> subprocess.CompletedProcess:

@@ -25,7 +25,7 @@ from helpers.data import list_images, read_image
 from helpers.errors import CourseError
 from helpers.paths import REPO_ROOT
 
-from conftest import write_digit_image
+from digit_images import write_digit_image
 from test_cli import assert_user_error, data_dir_is_never_written, run_cli  # noqa: F401  (fixture re-used)
 from test_idx import write_idx
 
