@@ -106,17 +106,22 @@ def _quiet_keras_logs():
             absl.logging.set_verbosity(verbosity)
 
 
-def atomic_write_text(path: Path | str, text: str) -> Path:
-    """Write ``text`` to ``path`` through a temporary file and a rename (never a half-written file)."""
-    path = refuse_data_dir(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = _stage_text(path, text)
+def _move_into_place(tmp: Path, path: Path) -> Path:
+    """Rename a staged temporary file over ``path``; on any failure (or Ctrl-C) remove the temporary file."""
     try:
         os.replace(tmp, path)
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
     return path
+
+
+def atomic_write_text(path: Path | str, text: str) -> Path:
+    """Write ``text`` to ``path`` through a temporary file and a rename (never a half-written file)."""
+    path = refuse_data_dir(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = _stage_text(path, text)
+    return _move_into_place(tmp, path)
 
 
 def _stage_text(path: Path, text: str) -> Path:
@@ -200,12 +205,7 @@ def save_model(model: Any, path: Path | str) -> Path:
     check_output_place(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = _stage_model(model, path)
-    try:
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-    return path
+    return _move_into_place(tmp, path)
 
 
 def save_model_files(model: Any, keras_path: Path | str, history: dict | None = None,
