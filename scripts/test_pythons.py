@@ -2,7 +2,7 @@
 
 For each Python PY_OLDEST..PY_NEWEST (read from the Makefile) found on PATH (``python3.X``), among pyenv's
 versions (``$PYENV_ROOT/versions/3.X.Y``) or through the Windows launcher (``py -3.X``): a fresh virtual
-environment ``.venvs/py3.X``, the install (``make setup PYTHON=... VENV=.venvs/py3.X``: the Makefile's own
+environment ``.venvs/py3.X`` with its own ``models/`` inside it, the install (``make setup PYTHON=... VENV=.venvs/py3.X``: the Makefile's own
 steps, nothing copied), the unit tests (``make unit``) and the notebooks (``make nbval``: strict nbval, the
 flags of ``make test``), then a table of versions, results and times. Exit status 0 when everything passed.
 
@@ -140,12 +140,17 @@ def child_env() -> dict[str, str]:
     return env
 
 
-def run_step(command: list[str]) -> tuple[bool, str, float]:
-    """Run ``command`` in the repository, echoing its output; (passed, pytest's summary or '', seconds)."""
+def run_step(command: list[str], models: Path) -> tuple[bool, str, float]:
+    """Run ``command`` in the repository, echoing its output; (passed, pytest's summary or '', seconds).
+
+    ``models`` becomes COURSE_MODELS_DIR: each Python trains and loads its own models, as a student's clone would.
+    """
     print("$ " + " ".join(command), flush=True)
     start = time.monotonic()
     summary = ""
-    with subprocess.Popen(command, cwd=REPO, env=child_env(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+    env = child_env()
+    env["COURSE_MODELS_DIR"] = str(models)
+    with subprocess.Popen(command, cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                           text=True, errors="replace", bufsize=1) as process:
         for line in process.stdout:
             sys.stdout.write(line)
@@ -171,7 +176,7 @@ def test_one(version: str, executable: str, unit_only: bool, reuse: bool) -> dic
     for name in steps_of(unit_only):
         target = targets[name]
         print(f"\n=== Python {version}: {name} ===", flush=True)
-        passed, summary, seconds = run_step(make + [target])
+        passed, summary, seconds = run_step(make + [target], venv / "models")
         row[name] = (passed, summary, seconds)
         if not passed and name == "install":
             break
