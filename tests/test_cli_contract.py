@@ -12,8 +12,12 @@ import signal
 import struct
 import subprocess
 import sys
-import tomllib
 import zlib
+
+try:
+    import tomllib
+except ModuleNotFoundError:  # Python 3.10: the same parser, as pip vendors it
+    from pip._vendor import tomli as tomllib
 from pathlib import Path
 
 import numpy as np
