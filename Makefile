@@ -18,7 +18,12 @@ PYTEST_ARGS ?=
 GOAL := $(or $(firstword $(MAKECMDGOALS)),setup)
 NBVAL := --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg
 
-.PHONY: lab test unit nbval setup clean-models notebooks test-variants test-exercises test-pythons
+.PHONY: lab test unit nbval setup clean-models notebooks test-variants test-exercises test-pythons wheelhouse models
+
+# Offline classroom: when wheelhouse/ holds wheels (`make wheelhouse`), every install takes them from there and
+# never touches the network.
+WHEELHOUSE ?= wheelhouse
+PIP_FROM := $(if $(wildcard $(WHEELHOUSE)/*.whl),--no-index --find-links $(WHEELHOUSE))
 
 setup: $(STAMP)
 
@@ -27,9 +32,9 @@ $(STAMP): requirements.txt pyproject.toml
 	  command -v $(PYTHON) >/dev/null 2>&1 || { echo "error: $(PYTHON) not found; install Python $(PY_OLDEST)-$(PY_NEWEST) or name one: make $(GOAL) PYTHON=/path/to/python3" >&2; exit 2; }; \
 	  $(PYTHON) scripts/check_python.py $(PY_OLDEST) $(PY_NEWEST) "make $(GOAL)" && \
 	  $(PYTHON) -m venv $(VENV); }
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -r requirements.txt
-	$(BIN)/python -m pip install --quiet --no-deps -e .
+	$(BIN)/python -m pip install --quiet $(PIP_FROM) --upgrade pip
+	$(BIN)/python -m pip install --quiet $(PIP_FROM) -r requirements.txt
+	$(BIN)/python -m pip install --quiet $(PIP_FROM) --no-deps -e .
 	@touch $(STAMP)
 
 lab: $(STAMP)
@@ -92,3 +97,17 @@ PYTHONS ?=
 ARGS ?=
 test-pythons:
 	$(PYTHON) scripts/test_pythons.py $(if $(PYTHONS),--pythons $(PYTHONS)) $(ARGS)
+
+# ---- Teaching a class (issue 15). The wheels of every pinned package for the computers of a class, in one folder
+# that fits on a USB stick: make wheelhouse WHEEL_PLATFORMS="linux windows macos" WHEEL_PYTHONS="3.11 3.12"
+# (default: this computer's platform and Python). Then copy the course with wheelhouse/ to each computer.
+WHEEL_PLATFORMS ?=
+WHEEL_PYTHONS ?=
+wheelhouse:
+	$(PYTHON) scripts/wheelhouse.py --dest $(WHEELHOUSE) $(if $(WHEEL_PLATFORMS),--platforms $(WHEEL_PLATFORMS)) \
+	  $(if $(WHEEL_PYTHONS),--pythons $(WHEEL_PYTHONS))
+
+# Pre-train the models the notebooks load (reference and improved) to hand out with the course: copy models/.
+models: $(STAMP)
+	$(BIN)/python -m helpers train
+	$(BIN)/python -m helpers train --recipe improved

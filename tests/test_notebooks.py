@@ -37,7 +37,8 @@ def test_opening_and_ending_follow_the_course_pattern(path):
     assert re.search(r"^# \d\d · ", opening, flags=re.MULTILINE)
     assert "## What you will learn" in opening and "## Prerequisites" in opening
     assert "How it fits the course" in opening
-    setup = text(next(c for c in all_cells if c["cell_type"] == "code"))
+    bootstrap, setup = [text(c) for c in all_cells if c["cell_type"] == "code"][:2]
+    assert "finish_setup(COURSE)" in bootstrap, "the first code cell gets the course in Colab (notebook_nav.py)"
     assert "setup_notebook()" in setup
     markdown = "\n".join(text(c) for c in all_cells if c["cell_type"] == "markdown")
     assert "## Summary" in markdown and "## Exercises" in markdown
@@ -77,7 +78,10 @@ def test_navigation_lines_are_generated_and_up_to_date():
     assert nav.outdated() == [], "run: python scripts/notebook_nav.py"
     first = text(cells(NOTEBOOKS[1])[0]).splitlines()[0]
     assert first == ("[< Previous: 00 · Welcome and set-up](00_welcome_and_setup.ipynb) | [Course map]"
-                     "(00_welcome_and_setup.ipynb) | [Next: 02 · Preprocessing >](02_preprocessing.ipynb)")
+                     "(00_welcome_and_setup.ipynb) | [Next: 02 · Preprocessing >](02_preprocessing.ipynb) | "
+                     "[![Open in Colab](https://colab.research.google.com/assets/colab-badge.svg)]"
+                     "(https://colab.research.google.com/github/mnist-cnn-course/handwritten-digits-cnn/blob/main/"
+                     "notebooks/01_the_dataset.ipynb)")
 
 
 def test_all_notebooks_together_stay_under_5_mb():
