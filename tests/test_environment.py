@@ -131,7 +131,7 @@ def test_sanitize_file_has_every_rule_nbval_will_read():
 
     text = (REPO_ROOT / "tests" / "nbval_sanitize.cfg").read_text()
     patterns = get_sanitize_patterns(text)
-    assert len(patterns) == text.count("regex:") == 7
+    assert len(patterns) == text.count("regex:") >= 7  # each rule parsed: none lost to a typo
     ansi = dict(patterns)[r"\x1b\[[0-9;]*m"]
     assert ansi == ""
     import re
