@@ -58,7 +58,10 @@ def texts(cell: dict) -> list[str]:
 
 
 @pytest.mark.slow
-def test_a_notebook_alone_in_an_empty_folder_gets_the_course_and_runs(tmp_path):
+@pytest.mark.parametrize("where", ["alone", "nbgitpuller"])
+def test_a_notebook_alone_in_an_empty_folder_gets_the_course_and_runs(tmp_path, where):
+    """alone: Colab, or a notebook downloaded by itself; nbgitpuller: a hub puts a clone in the student's home,
+    and nothing installs ``helpers``."""
     if not (REPO_ROOT / ".git").exists():
         pytest.skip("needs the course as a git repository to clone from (COURSE_REPO_URL=file://...)")
     dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=REPO_ROOT,
@@ -66,15 +69,20 @@ def test_a_notebook_alone_in_an_empty_folder_gets_the_course_and_runs(tmp_path):
     env = {k: v for k, v in os.environ.items() if k not in ("VIRTUAL_ENV", "COURSE_MODELS_DIR", "PYTHONPATH")}
     env.update(bare_kernel(tmp_path))
     env["COURSE_REPO_URL"] = REPO_ROOT.as_uri()  # what Colab gets from GitHub, from a local clone
-    lone = tmp_path / "lone"
-    lone.mkdir()
-    shutil.copy(REPO_ROOT / "notebooks" / NOTEBOOK, lone / NOTEBOOK)
+    if where == "alone":
+        lone = tmp_path / "lone"
+        lone.mkdir()
+        shutil.copy(REPO_ROOT / "notebooks" / NOTEBOOK, lone / NOTEBOOK)
+        course = lone / "mnist-cnn-course"
+    else:
+        course = tmp_path / "pulled"
+        subprocess.run(["git", "clone", "--quiet", env["COURSE_REPO_URL"], str(course)], check=True)
+        lone = course / "notebooks"
     run = subprocess.run([sys.executable, "-m", "jupyter", "nbconvert", "--to", "notebook", "--execute",
                           "--ExecutePreprocessor.kernel_name=bare", "--ExecutePreprocessor.timeout=900",
                           "--output", "executed.ipynb", NOTEBOOK], cwd=lone, env=env, capture_output=True,
                          text=True, timeout=1800)
     assert run.returncode == 0, f"the lone notebook stopped:\n{run.stderr[-3000:]}"
-    course = lone / "mnist-cnn-course"
     assert (course / "helpers" / "bootstrap.py").is_file(), "the first cell should have cloned the course"
     pth = Path(env["BARE_SITE"], "mnist_cnn_course.pth")
     assert pth.read_text().strip() == str(course.resolve()), "helpers should be installed (a path file)"
