@@ -1,14 +1,10 @@
-"""Looking inside a trained CNN: its filters, its feature maps, which pixels drove a prediction
-(saliency and Grad-CAM) and how its Dense layer arranges the digits (PCA and t-SNE in 2-D).
+"""Looking inside a trained CNN (notebook 09): filters, feature maps, which pixels drove a prediction
+(saliency, Grad-CAM) and the Dense layer in 2-D (PCA, t-SNE).  Takes the course's ``keras.Sequential``
+models, built or loaded from a file.
 
-Used by notebook 09.  The functions take any of the course's ``keras.Sequential`` models (built with
-``keras.Input``, so their layers already have outputs) or a model loaded from a ``.keras``/``.h5`` file.
-
-Scores: saliency and Grad-CAM differentiate the **pre-softmax score** (the logit) of a class.  For our
-models the last layer is ``Dense(10, softmax)``, so the logit is computed from that layer's own kernel
-and bias; for a model whose last layer is anything else the log of the class probability is used.  The
-logit is preferred because softmax couples the classes: the gradient of a probability that is already
-0.999 is almost zero everywhere.
+Saliency and Grad-CAM differentiate a class's **pre-softmax logit**, computed from the last
+``Dense(10, softmax)`` layer's kernel and bias (any other last layer: the log of the probability): the
+gradient of a probability that is already 0.999 is almost zero everywhere.
 """
 
 from __future__ import annotations
@@ -55,33 +51,22 @@ def _scale_to_unit(values: np.ndarray) -> np.ndarray:
     return values / top if top > 0 else np.zeros_like(values)
 
 
-def _uses_logits(model: Any) -> bool:
-    """True when the last layer is ``Dense(..., activation="softmax")``: then its logits can be computed."""
-    import keras
-
-    last = model.layers[-1]
-    return isinstance(last, keras.layers.Dense) and last.get_config().get("activation") == "softmax"
-
-
 def _class_scores(model: Any, features: Any) -> Any:
-    """The class scores from the input of the last layer (``features``): the pre-softmax logits when the
-    last layer is a softmax ``Dense``, otherwise the log of the probabilities it returns."""
+    """The class scores from the last layer's input: its logits for a softmax ``Dense``, else log probabilities."""
+    import keras
     import tensorflow as tf
 
     last = model.layers[-1]
-    if _uses_logits(model):
+    if isinstance(last, keras.layers.Dense) and last.get_config().get("activation") == "softmax":
         return tf.matmul(features, last.kernel) + last.bias
     return tf.math.log(last(features) + 1e-12)
 
 
 def _forward(model: Any, x: Any, tape: Any = None, watch_after: str | None = None) -> tuple[Any, Any]:
-    """Run a ``Sequential`` model's layers one by one on ``x`` (inference mode) up to the last one.
-
-    Returns ``(output of layer watch_after or None, input of the last layer)``; the first is watched by
-    ``tape``.  Calling the layers directly, instead of a ``keras.Model`` built from ``layer.output``, keeps
-    one single path from input to score: a model loaded from a file holds several copies of its graph,
-    and a gradient between outputs of two different copies would be ``None``.
-    """
+    """Run a ``Sequential`` model's layers but the last on ``x`` (inference mode); return ``(output of
+    layer watch_after, watched by tape, or None; input of the last layer)``.  Calling the layers directly
+    keeps one path from input to score: a loaded model holds several copies of its graph, and a gradient
+    between two copies would be ``None``."""
     import keras
 
     if not isinstance(model, keras.Sequential):
@@ -97,9 +82,8 @@ def _forward(model: Any, x: Any, tape: Any = None, watch_after: str | None = Non
 
 
 def _centre_and_stride(model: Any, layer_name: str) -> tuple[float, float]:
-    """Where the feature maps of ``layer_name`` sit on the input: map cell ``k`` is centred on input pixel
-    ``offset + stride * k``.  Each ``valid`` convolution or pooling before it shifts the centre by half its
-    window; strides multiply."""
+    """``(offset, stride)``: cell ``k`` of ``layer_name``'s maps is centred on input pixel ``offset + stride * k``
+    (each ``valid`` convolution or pooling shifts the centre by half its window; strides multiply)."""
     import keras
 
     offset, stride = 0.0, 1.0
@@ -116,8 +100,8 @@ def _centre_and_stride(model: Any, layer_name: str) -> tuple[float, float]:
 
 
 def _to_pixels(grid: np.ndarray, offset: float, stride: float, size: int = 28) -> np.ndarray:
-    """Bilinear interpolation of a square ``grid`` whose cell ``k`` is centred on pixel ``offset + stride*k``
-    onto the ``size x size`` pixel grid (values beyond the outer cells are held constant)."""
+    """Bilinear interpolation of a square ``grid`` (cell ``k`` centred on pixel ``offset + stride*k``) onto
+    ``size x size`` pixels, holding values beyond the outer cells constant."""
     cells = grid.shape[0]
     position = np.clip((np.arange(size) - offset) / stride, 0, cells - 1)
     weights = np.zeros((size, cells), dtype=np.float32)
@@ -148,10 +132,8 @@ def first_layer_filters(model: Any, layer_name: str = "conv1") -> np.ndarray:
 
 
 def feature_maps(model: Any, image: np.ndarray, layer_names: Sequence[str] | None = None) -> dict[str, np.ndarray]:
-    """The activations of one ``(28, 28)`` or ``(28, 28, 1)`` image after each named layer, as
-    ``{layer name: array (height, width, channels)}`` in layer order.
-
-    By default every ``Conv2D`` and ``MaxPooling2D`` layer is used.
+    """The activations of one image after each named layer (default: every ``Conv2D`` and ``MaxPooling2D``),
+    as ``{layer name: array (height, width, channels)}`` in layer order.
 
     >>> maps = feature_maps(model, images[0])            # doctest: +SKIP
     >>> {name: m.shape for name, m in maps.items()}      # doctest: +SKIP
@@ -187,12 +169,9 @@ def layer_activations(model: Any, images: np.ndarray, layer_name: str = "dense",
 
 def saliency_map(model: Any, image: np.ndarray, class_index: int | None = None, smooth_samples: int = 0,
                  noise: float = 0.15, seed: int = 42) -> np.ndarray:
-    """How much each pixel moves the class score: ``|d score / d pixel|``, a ``(28, 28)`` map in [0, 1].
-
-    ``class_index`` defaults to the predicted digit.  The score is the pre-softmax logit (see the module
-    docstring).  With ``smooth_samples > 0`` this is *SmoothGrad*: the absolute gradients of that many
-    copies of the image with Gaussian noise (standard deviation ``noise``, seeded) are averaged, which
-    makes the map less speckled.
+    """How much each pixel moves the class logit (default: the predicted digit): ``|d score / d pixel|``,
+    a ``(28, 28)`` map in [0, 1].  With ``smooth_samples > 0``, *SmoothGrad*: the mean over that many noisy
+    copies of the image (Gaussian, standard deviation ``noise``, seeded), less speckled.
 
     >>> saliency_map(model, images[0]).shape            # doctest: +SKIP
     (28, 28)
@@ -217,13 +196,9 @@ def saliency_map(model: Any, image: np.ndarray, class_index: int | None = None, 
 
 
 def grad_cam(model: Any, image: np.ndarray, layer_name: str = "conv2", class_index: int | None = None) -> np.ndarray:
-    """Grad-CAM: where in the image the feature maps of ``layer_name`` support the class, as a ``(28, 28)``
-    heatmap in [0, 1].
-
-    Each channel of the layer's output is weighted by the mean gradient of the class logit with respect
-    to it; the weighted sum, with negative values cut to 0 (ReLU), is interpolated (bilinear) from the
-    layer's grid (11x11 for ``conv2``, whose cell ``k`` is centred on input pixel ``3.5 + 2k``) to the
-    28x28 pixels.  ``class_index`` defaults to the predicted digit.
+    """Grad-CAM: where the feature maps of ``layer_name`` support the class (default: the predicted digit),
+    a ``(28, 28)`` heatmap in [0, 1].  The channels, weighted by the mean gradient of the class logit, are
+    summed, cut at 0 and interpolated from the layer's grid (11x11 for ``conv2``) to 28x28 pixels.
 
     >>> grad_cam(model, images[0]).shape                # doctest: +SKIP
     (28, 28)
@@ -249,13 +224,9 @@ def grad_cam(model: Any, image: np.ndarray, layer_name: str = "conv2", class_ind
 # --- the Dense layer in two dimensions -----------------------------------------------------------
 
 def embed_2d(activations: np.ndarray, method: str = "pca", seed: int = 42) -> np.ndarray:
-    """Project ``(n, units)`` activations to ``(n, 2)`` points with scikit-learn.
-
-    ``"pca"``: the two directions of largest variance (a linear projection, fast).  ``"tsne"``: t-SNE with
-    ``init="pca"``, ``perplexity=30`` (less for tiny inputs) and ``random_state=seed``; it keeps
-    neighbours together but distances between clusters mean little.  t-SNE runs on one thread: the
-    result is identical, and on a small, busy CPU its OpenMP threads mostly wait for each other (200
-    points took 0.6 s on one thread and 13 s with the default threads on a loaded 2-core machine).
+    """Project ``(n, units)`` activations to ``(n, 2)`` points with scikit-learn: ``"pca"`` (the two
+    directions of largest variance, fast) or ``"tsne"`` (keeps neighbours together, but distances between
+    clusters mean little; perplexity 30, less for tiny inputs).
 
     >>> embed_2d(np.random.rand(50, 8)).shape
     (50, 2)
@@ -271,16 +242,13 @@ def embed_2d(activations: np.ndarray, method: str = "pca", seed: int = 42) -> np
 
         perplexity = min(30.0, (len(data) - 1) / 3)
         tsne = TSNE(n_components=2, init="pca", perplexity=perplexity, random_state=seed)
-        with threadpool_limits(limits=1):  # same result; OpenMP threads made it many times slower on 2 busy cores
+        # one thread, same result: on a busy 2-core CPU OpenMP threads made 200 points take 13 s instead of 0.6 s
+        with threadpool_limits(limits=1):
             return tsne.fit_transform(data)
     raise CourseError(f"unknown embedding method {method!r}; choose one of: {', '.join(EMBED_METHODS)}")
 
 
 # --- figures ---------------------------------------------------------------------------------------
-
-def _dpi() -> float:
-    return plt.rcParams["figure.dpi"]
-
 
 def _no_ticks(ax: Any) -> None:
     ax.set_xticks([])
@@ -288,13 +256,11 @@ def _no_ticks(ax: Any) -> None:
 
 
 def plot_filters(kernels: np.ndarray, title: str = "First-layer filters (3x3 kernels)", columns: int = 8) -> Figure:
-    """The kernels ``(n, 3, 3)`` of the first convolution as small images on one shared colour scale:
-    red weights add the pixel's brightness to the output, blue ones subtract it."""
+    """The kernels ``(n, 3, 3)`` of the first convolution on one colour scale (red adds, blue subtracts)."""
     kernels = np.asarray(kernels)
     rows = int(np.ceil(len(kernels) / columns))
     limit = float(np.abs(kernels).max()) or 1.0
-    fig, axes = plt.subplots(rows, columns, figsize=(columns * 0.9 + 0.8, rows * 0.95 + 0.5), dpi=_dpi(),
-                             squeeze=False)
+    fig, axes = plt.subplots(rows, columns, figsize=(columns * 0.9 + 0.8, rows * 0.95 + 0.5), squeeze=False)
     image = None
     for index, ax in enumerate(axes.flat):
         _no_ticks(ax)
@@ -312,11 +278,10 @@ def plot_filters(kernels: np.ndarray, title: str = "First-layer filters (3x3 ker
 
 def plot_feature_maps(maps: dict[str, np.ndarray], max_channels: int = 8,
                       title: str = "Feature maps, first channels of each layer") -> Figure:
-    """One row per layer of ``feature_maps(...)``, showing its first ``max_channels`` channels (bright =
-    strong activation; each map on its own scale).  The row label gives the layer's map size."""
+    """One row per layer of ``feature_maps(...)``: its first ``max_channels`` channels, each on its own scale."""
     names = list(maps)
     fig, axes = plt.subplots(len(names), max_channels, figsize=(max_channels * 1.0 + 1.2, len(names) * 1.15 + 0.5),
-                             dpi=_dpi(), squeeze=False)
+                             squeeze=False)
     for row, name in enumerate(names):
         values = np.asarray(maps[name])
         for column in range(max_channels):
@@ -338,14 +303,13 @@ def plot_feature_maps(maps: dict[str, np.ndarray], max_channels: int = 8,
 
 def plot_saliency(image: np.ndarray, saliency: np.ndarray, gradcam: np.ndarray | None = None,
                   title: str = "Which pixels drove the prediction", gradcam_label: str = "Grad-CAM (conv2)") -> Figure:
-    """The digit, its saliency map, its Grad-CAM map (if given) and the Grad-CAM map (else the saliency)
-    laid over the digit.  All maps on the [0, 1] scale the functions above return."""
+    """The digit, its saliency map, its Grad-CAM map (if given) and the last of them laid over the digit."""
     digit = np.asarray(image).reshape(28, 28)
     panels = [(digit, "input digit", "gray"), (saliency, "saliency |d score/d pixel|", "hot")]
     if gradcam is not None:
         panels.append((gradcam, gradcam_label, "jet"))
     overlay = gradcam if gradcam is not None else saliency
-    fig, axes = plt.subplots(1, len(panels) + 1, figsize=(2.2 * (len(panels) + 1), 2.6), dpi=_dpi())
+    fig, axes = plt.subplots(1, len(panels) + 1, figsize=(2.2 * (len(panels) + 1), 2.6))
     for ax, (values, name, cmap) in zip(axes, panels):
         ax.imshow(values, cmap=cmap, vmin=0, vmax=1)
         ax.set_title(name, fontsize=8)
@@ -362,13 +326,12 @@ def plot_saliency(image: np.ndarray, saliency: np.ndarray, gradcam: np.ndarray |
 def plot_embedding(points: np.ndarray, labels: np.ndarray, title: str = "Dense-layer activations in 2-D",
                    xlabel: str = "component 1", ylabel: str = "component 2",
                    highlight: np.ndarray | None = None, highlight_label: str = "mistakes") -> Figure:
-    """A scatter plot of 2-D points coloured by digit, each digit also written at its cluster's centre
-    (the median of its points), with a legend.  Points whose indices are in ``highlight`` (e.g. the
-    misclassified digits) are marked with black crosses."""
+    """2-D points coloured by digit, each digit written at its points' median; the indices in ``highlight``
+    (e.g. the mistakes) marked with black crosses."""
     import matplotlib.patheffects as effects
 
     points, labels = np.asarray(points), np.asarray(labels)
-    fig, ax = plt.subplots(figsize=(6.2, 5.0), dpi=_dpi())
+    fig, ax = plt.subplots(figsize=(6.2, 5.0))
     colors = plt.get_cmap("tab10")
     for digit in range(10):
         mine = points[labels == digit]
