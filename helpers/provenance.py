@@ -1,13 +1,8 @@
-"""What a model file was trained with, kept beside it as ``<name>.meta.json``.
+"""What a model file was trained with, kept beside it as ``<name>.meta.json`` and checked before the file
+is trusted as *the reference model* (``helpers.training.load_or_train``).
 
-A file in ``models/`` is only as good as the run that made it: 5 epochs instead of 20, another seed, a
-changed layer, other data.  Every training run of the course writes its settings next to the model
-(``models/mnist_cnn_model.keras`` -> ``models/mnist_cnn_model.meta.json``), and whoever needs *the
-reference model* checks them before trusting the file (``helpers.training.load_or_train``).
-
-Only the settings that decide what the model learns are compared (``MATCHED``).  The library versions
-and the arithmetic (CPU, oneDNN, threads) are recorded for information: a model trained on another
-machine, with the same recipe, is still the reference model, just with slightly different weights.
+Only the settings that decide what the model learns are compared (``MATCHED``); library versions and the
+machine's arithmetic are recorded for information (another machine's run is still the reference model).
 """
 
 from __future__ import annotations
@@ -22,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from helpers.errors import CourseError
+from helpers.model_files import atomic_write_text, model_set_paths
 
 FORMAT = 1
 MATCHED = ("recipe", "architecture", "epochs", "seed", "batch_size", "train_data", "val_data")
@@ -34,8 +30,7 @@ _LAYER_KEYS = ("filters", "kernel_size", "strides", "padding", "pool_size", "uni
 
 def meta_path_for(model_path: Path | str) -> Path:
     """``models/x.keras`` -> ``models/x.meta.json``."""
-    model_path = Path(model_path)
-    return model_path.with_name(model_path.stem + ".meta.json")
+    return model_set_paths(model_path)["meta"]
 
 
 def _split_signature(folder: Path) -> tuple[str, tuple[tuple[str, int, int], ...]]:
@@ -59,8 +54,8 @@ def _fingerprint(signature: tuple[str, tuple]) -> str:
 
 
 def data_fingerprint(split_dir: Path | str | None) -> str | None:
-    """A short hash of a split folder's images: their class, file name and bytes.  The same files give
-    the same fingerprint on every machine and operating system; ``None`` stays ``None``.
+    """A short hash of a split folder's images (class, file name, bytes), the same on every machine;
+    ``None`` stays ``None``.
 
     >>> from helpers.paths import TEST_DIR
     >>> len(data_fingerprint(TEST_DIR)), data_fingerprint(None)
@@ -84,10 +79,8 @@ def _layer_settings(layer: Any) -> list[Any]:
 
 
 def architecture(model: Any) -> str:
-    """A short hash of what a model computes and how it is trained: every layer's type and settings
-    (filters, kernel size, units, activation, dropout rate...), the input shape, the optimizer and its
-    learning rate, and the loss.  Layer names do not count.  Two models with the same architecture
-    string are built and compiled the same way."""
+    """A short hash of what a model computes and how it is trained: the input shape, every layer's type and
+    settings (not its name), the optimizer and its learning rate, and the loss."""
     parts: list[Any] = [list(model.input_shape), [_layer_settings(layer) for layer in model.layers]]
     optimizer = getattr(model, "optimizer", None)
     if optimizer is not None:
@@ -100,7 +93,7 @@ def architecture(model: Any) -> str:
 
 
 def package_versions(names: tuple[str, ...]) -> dict[str, str | None]:
-    """The installed version of each package, or ``None`` where it is not installed.
+    """The installed version of each package, or ``None``.
 
     >>> package_versions(("numpy", "no-such-package"))["no-such-package"] is None
     True
@@ -139,8 +132,6 @@ def describe_run(model: Any, recipe: str, epochs: int, seed: int, batch_size: in
 
 def write_meta(meta: dict[str, Any], model_path: Path | str) -> Path:
     """Write ``meta`` beside ``model_path`` (atomically)."""
-    from helpers.model_files import atomic_write_text
-
     return atomic_write_text(meta_path_for(model_path), json.dumps(meta, indent=1, sort_keys=True) + "\n")
 
 
