@@ -1,13 +1,9 @@
 """Saving and loading model files: the native ``.keras`` format and the seed's legacy ``.h5``.
 
-A training run writes a *set* of four files (``x.keras``, ``x.h5``, ``x.history.json``, ``x.meta.json``).
-The set is saved atomically: every file is first written to a hidden temporary file in the same folder,
-then all of them are renamed into place together, with Ctrl-C held back for those few renames.  An
-interrupted or failed save leaves the older set (if any) untouched; a new set never sits beside pieces
-of an older one.
-
-Every place the course writes to is checked *before* any work (``check_output_place``): not inside
-``data/``, not a folder where a file goes, not under a file, and in a folder that can be written.
+A training run writes a *set* of four files (``x.keras``, ``x.h5``, ``x.history.json``, ``x.meta.json``),
+atomically: each is staged in a hidden temporary file beside it, then all are renamed into place with Ctrl-C
+held back.  A failed save leaves the older set untouched, never mixed with new files.  Every place the course
+writes to is checked *before* any work (``check_output_place``).
 """
 
 from __future__ import annotations
@@ -28,7 +24,6 @@ from helpers.errors import CourseError
 from helpers.paths import refuse_data_dir
 
 MODEL_SUFFIXES = (".keras", ".h5")
-SET_KINDS = ("keras", "h5", "history", "meta")
 
 
 def _nearest_existing(path: Path) -> Path:
@@ -40,9 +35,8 @@ def _nearest_existing(path: Path) -> Path:
 
 def check_output_place(path: Path | str, folder: bool = False) -> Path:
     """Check, before any work, that the course may write the file (or, with ``folder=True``, create the
-    folder) ``path``: not inside ``data/``, no folder in the way of a file, no file in the way of a
-    folder above it, and a folder that can really be written (a temporary folder is made and removed).
-    Raises ``CourseError`` naming the path at fault; returns ``path`` as a ``Path``."""
+    folder) ``path``: not in ``data/``, nothing in the way, a folder above it that can really be written
+    (a temporary folder is made and removed).  Returns ``path`` as a ``Path``; ``CourseError`` naming it."""
     path = refuse_data_dir(path)
     try:
         if not folder and path.is_dir():
@@ -65,8 +59,7 @@ def check_output_place(path: Path | str, folder: bool = False) -> Path:
 
 
 def model_set_paths(keras_path: Path | str) -> dict[str, Path]:
-    """The four files of a training run: ``models/x.keras`` -> ``.keras``, ``.h5``, ``.history.json``
-    and ``.meta.json`` paths, by kind."""
+    """The four files of a run by kind: ``models/x.keras`` -> ``.keras``, ``.h5``, ``.history.json``, ``.meta.json``."""
     keras_path = Path(keras_path)
     stem = keras_path.with_suffix("")
     return {"keras": keras_path, "h5": keras_path.with_suffix(".h5"),
@@ -74,8 +67,7 @@ def model_set_paths(keras_path: Path | str) -> dict[str, Path]:
 
 
 def check_output_path(path: Path | str, suffixes: tuple[str, ...] = MODEL_SUFFIXES) -> Path:
-    """Check that ``path`` is a model file the course may write (``check_output_place``); a ``.keras``
-    path is checked with the other three files of its set.  Returns it as a ``Path``."""
+    """``check_output_place`` for a model file, for a ``.keras`` one with the other three files of its set."""
     path = Path(path)
     if path.suffix not in suffixes:
         raise CourseError(f"model file must end in {' or '.join(suffixes)}: {path}")
@@ -120,8 +112,7 @@ def atomic_write_text(path: Path | str, text: str) -> Path:
     """Write ``text`` to ``path`` through a temporary file and a rename (never a half-written file)."""
     path = refuse_data_dir(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = _stage_text(path, text)
-    return _move_into_place(tmp, path)
+    return _move_into_place(_stage_text(path, text), path)
 
 
 def _stage_text(path: Path, text: str) -> Path:
@@ -171,8 +162,7 @@ def _interrupts_held() -> Iterator[None]:
 
 
 def _commit(staged: dict[str, Path], targets: dict[str, Path]) -> None:
-    """Move every staged file onto its target; every other file of the old set goes.  All or nothing: on a
-    failure the old files are put back."""
+    """Move the staged files onto their targets and remove the rest of the old set; on a failure put it back."""
     backups: dict[Path, Path] = {}
     placed: list[Path] = []
     try:
@@ -204,20 +194,14 @@ def save_model(model: Any, path: Path | str) -> Path:
         raise CourseError(f"model file must end in .keras or .h5: {path}")
     check_output_place(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = _stage_model(model, path)
-    return _move_into_place(tmp, path)
+    return _move_into_place(_stage_model(model, path), path)
 
 
 def save_model_files(model: Any, keras_path: Path | str, history: dict | None = None,
                      meta: dict | None = None) -> dict[str, Path]:
-    """Save the ``.keras`` file, the seed's ``.h5`` beside it and, if given, the history and the
-    metadata of the run (``helpers.provenance``) as JSON, as one set: all of them or none.
-
-    ``models/mnist_cnn_model.keras`` -> also ``models/mnist_cnn_model.h5``,
-    ``models/mnist_cnn_model.history.json`` and ``models/mnist_cnn_model.meta.json``.  Every file is
-    written to a temporary file first; then the old set (all four names) makes way and the new files are
-    renamed into place, with Ctrl-C held back meanwhile.  Returns the written paths by kind.
-    """
+    """Save the ``.keras`` file, the seed's ``.h5`` beside it and, if given, the history and the metadata
+    (``helpers.provenance``) as JSON: one set, all or none, replacing the whole old set.  Returns the
+    written paths by kind."""
     targets = model_set_paths(check_output_path(keras_path, (".keras",)))
     targets["keras"].parent.mkdir(parents=True, exist_ok=True)
     staged: dict[str, Path] = {}
@@ -282,8 +266,8 @@ def load_model(path: Path | str) -> Any:
 
 
 def check_model_file(path: Path | str) -> Path:
-    """Check, without importing TensorFlow, that ``path`` looks like a model file: it exists, is a file,
-    ends in ``.keras`` or ``.h5``, is not empty, can be read, and a ``.keras`` file is a zip archive."""
+    """Check, without importing TensorFlow, that ``path`` looks like a readable ``.keras`` (a zip archive)
+    or ``.h5`` model file."""
     path = Path(path)
     if path.suffix not in MODEL_SUFFIXES:
         raise CourseError(f"model file must end in .keras or .h5: {path}")

@@ -14,13 +14,8 @@ from helpers.quiet import quiet_tensorflow
 
 
 def setup_notebook(seed: int | None = None) -> int:
-    """Import TensorFlow quietly, seed every random generator, and set modest plot defaults.
-    Returns the seed: 42, or the ``COURSE_SEED`` environment variable (``helpers.paths.course_seed``),
-    so every notebook can train under another seed without being edited: ``SEED = setup_notebook()``.
-
-    Also silences one Keras warning that is noise here: ``fit`` warns that ``shuffle=True`` is ignored
-    for a ``tf.data.Dataset``, but our datasets shuffle themselves (``load_dataset(..., shuffle=True)``).
-    """
+    """Import TensorFlow quietly, seed every random generator (``set_seed``), set modest plot defaults and
+    silence two Keras warnings that are noise here.  Returns the seed: ``SEED = setup_notebook()``."""
     quiet_tensorflow()
     warnings.filterwarnings("ignore", message=r"`shuffle=True` was passed")
     warnings.filterwarnings("ignore", message=r".*HDF5 file via `model.save\(\)`")
