@@ -26,6 +26,7 @@ from typing import Any
 
 from helpers import quiet_tensorflow
 from helpers.errors import CourseError
+from helpers.model_files import check_digit_model, check_model_file, check_output_path, load_model, model_set_paths
 from helpers.paths import BUNDLED_DATASET, IMPROVED_MODEL, REFERENCE_MODEL, display_path
 from helpers.recipes import RECIPE_NAMES
 
@@ -195,8 +196,6 @@ def _check_improved_split(pairs: list[tuple[Path, int]], folder: Path) -> None:
 
 
 def _model_set_state(out: Path) -> dict[str, tuple[int, int]]:
-    from helpers.model_files import model_set_paths
-
     state = {}
     for kind, path in model_set_paths(out).items():
         try:
@@ -210,8 +209,6 @@ def _model_set_state(out: Path) -> dict[str, tuple[int, int]]:
 def cmd_train(args: argparse.Namespace, progress: dict[str, Any]) -> int:
     """``train``: check every argument and output place, then the data, then train and save the four files."""
     from helpers.data import list_images, resolve_split
-    from helpers.model_files import check_output_path
-
     if args.out is not None:  # the output place first: a mistake there costs nothing
         check_output_path(args.out, (".keras",))
     train_dir, val_dir = resolve_split(args.train, "train"), resolve_split(args.val, "test")
@@ -258,8 +255,6 @@ def cmd_train(args: argparse.Namespace, progress: dict[str, Any]) -> int:
 
 def _model_path(args: argparse.Namespace) -> Path:
     """``--model``, or the reference model; checked without importing TensorFlow."""
-    from helpers.model_files import check_model_file
-
     if args.model is None:
         if not REFERENCE_MODEL.exists():
             raise CourseError(f"model file not found: {display_path(REFERENCE_MODEL)}{MAKE_REFERENCE}")
@@ -270,8 +265,6 @@ def _model_path(args: argparse.Namespace) -> Path:
 def _load_checked_model(path: Path) -> Any:
     """Load a model file (importing TensorFlow, quietly) and check it reads 28x28 digits into 10 classes."""
     quiet_tensorflow()
-    from helpers.model_files import check_digit_model, load_model
-
     return check_digit_model(load_model(path), path)
 
 

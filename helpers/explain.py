@@ -116,11 +116,7 @@ def _to_pixels(grid: np.ndarray, offset: float, stride: float, size: int = 28) -
 # --- what the layers hold -------------------------------------------------------------------------
 
 def first_layer_filters(model: Any, layer_name: str = "conv1") -> np.ndarray:
-    """The 3x3 kernels of a one-channel convolution as an array ``(filters, 3, 3)``.
-
-    >>> first_layer_filters(build_cnn()).shape          # doctest: +SKIP
-    (32, 3, 3)
-    """
+    """The 3x3 kernels of a one-channel convolution as an array ``(filters, 3, 3)``."""
     layer = _layer(model, layer_name)
     weights = layer.get_weights()
     if not weights or np.ndim(weights[0]) != 4:
@@ -133,12 +129,8 @@ def first_layer_filters(model: Any, layer_name: str = "conv1") -> np.ndarray:
 
 def feature_maps(model: Any, image: np.ndarray, layer_names: Sequence[str] | None = None) -> dict[str, np.ndarray]:
     """The activations of one image after each named layer (default: every ``Conv2D`` and ``MaxPooling2D``),
-    as ``{layer name: array (height, width, channels)}`` in layer order.
-
-    >>> maps = feature_maps(model, images[0])            # doctest: +SKIP
-    >>> {name: m.shape for name, m in maps.items()}      # doctest: +SKIP
-    {'conv1': (26, 26, 32), 'pool1': (13, 13, 32), 'conv2': (11, 11, 64), 'pool2': (5, 5, 64)}
-    """
+    as ``{layer name: array (height, width, channels)}`` in layer order (for ``build_cnn``: ``conv1`` (26, 26,
+    32), ``pool1`` (13, 13, 32), ``conv2`` (11, 11, 64), ``pool2`` (5, 5, 64))."""
     import keras
 
     if layer_names is None:
@@ -155,11 +147,7 @@ def feature_maps(model: Any, image: np.ndarray, layer_names: Sequence[str] | Non
 
 
 def layer_activations(model: Any, images: np.ndarray, layer_name: str = "dense", batch_size: int = 256) -> np.ndarray:
-    """The outputs of one layer for a batch of images, flattened to ``(n, units)``.
-
-    >>> layer_activations(model, test_images).shape      # doctest: +SKIP
-    (2000, 128)
-    """
+    """The outputs of one layer for a batch of images, flattened to ``(n, units)``."""
     sub = _submodel(model, _layer(model, layer_name).output)
     values = np.asarray(sub.predict(np.asarray(images, dtype=np.float32), batch_size=batch_size, verbose=0))
     return values.reshape(len(values), -1)
@@ -171,11 +159,7 @@ def saliency_map(model: Any, image: np.ndarray, class_index: int | None = None, 
                  noise: float = 0.15, seed: int = 42) -> np.ndarray:
     """How much each pixel moves the class logit (default: the predicted digit): ``|d score / d pixel|``,
     a ``(28, 28)`` map in [0, 1].  With ``smooth_samples > 0``, *SmoothGrad*: the mean over that many noisy
-    copies of the image (Gaussian, standard deviation ``noise``, seeded), less speckled.
-
-    >>> saliency_map(model, images[0]).shape            # doctest: +SKIP
-    (28, 28)
-    """
+    copies of the image (Gaussian, standard deviation ``noise``, seeded), less speckled."""
     import tensorflow as tf
 
     x = _one_image(image)
@@ -198,11 +182,7 @@ def saliency_map(model: Any, image: np.ndarray, class_index: int | None = None, 
 def grad_cam(model: Any, image: np.ndarray, layer_name: str = "conv2", class_index: int | None = None) -> np.ndarray:
     """Grad-CAM: where the feature maps of ``layer_name`` support the class (default: the predicted digit),
     a ``(28, 28)`` heatmap in [0, 1].  The channels, weighted by the mean gradient of the class logit, are
-    summed, cut at 0 and interpolated from the layer's grid (11x11 for ``conv2``) to 28x28 pixels.
-
-    >>> grad_cam(model, images[0]).shape                # doctest: +SKIP
-    (28, 28)
-    """
+    summed, cut at 0 and interpolated from the layer's grid (11x11 for ``conv2``) to 28x28 pixels."""
     import tensorflow as tf
 
     layer = _layer(model, layer_name)
@@ -250,11 +230,6 @@ def embed_2d(activations: np.ndarray, method: str = "pca", seed: int = 42) -> np
 
 # --- figures ---------------------------------------------------------------------------------------
 
-def _no_ticks(ax: Any) -> None:
-    ax.set_xticks([])
-    ax.set_yticks([])
-
-
 def plot_filters(kernels: np.ndarray, title: str = "First-layer filters (3x3 kernels)", columns: int = 8) -> Figure:
     """The kernels ``(n, 3, 3)`` of the first convolution on one colour scale (red adds, blue subtracts)."""
     kernels = np.asarray(kernels)
@@ -263,7 +238,7 @@ def plot_filters(kernels: np.ndarray, title: str = "First-layer filters (3x3 ker
     fig, axes = plt.subplots(rows, columns, figsize=(columns * 0.9 + 0.8, rows * 0.95 + 0.5), squeeze=False)
     image = None
     for index, ax in enumerate(axes.flat):
-        _no_ticks(ax)
+        ax.set(xticks=[], yticks=[])
         if index < len(kernels):
             image = ax.imshow(kernels[index], cmap="RdBu_r", vmin=-limit, vmax=limit)
             ax.set_title(f"#{index}", fontsize=7, pad=2)
@@ -286,7 +261,7 @@ def plot_feature_maps(maps: dict[str, np.ndarray], max_channels: int = 8,
         values = np.asarray(maps[name])
         for column in range(max_channels):
             ax = axes[row, column]
-            _no_ticks(ax)
+            ax.set(xticks=[], yticks=[])
             if column < values.shape[-1]:
                 ax.imshow(values[..., column], cmap="viridis")
                 if row == 0:
@@ -313,11 +288,11 @@ def plot_saliency(image: np.ndarray, saliency: np.ndarray, gradcam: np.ndarray |
     for ax, (values, name, cmap) in zip(axes, panels):
         ax.imshow(values, cmap=cmap, vmin=0, vmax=1)
         ax.set_title(name, fontsize=8)
-        _no_ticks(ax)
+        ax.set(xticks=[], yticks=[])
     axes[-1].imshow(digit, cmap="gray", vmin=0, vmax=1)
     axes[-1].imshow(overlay, cmap="jet" if gradcam is not None else "hot", alpha=0.45, vmin=0, vmax=1)
     axes[-1].set_title("overlay on the digit", fontsize=8)
-    _no_ticks(axes[-1])
+    axes[-1].set(xticks=[], yticks=[])
     fig.suptitle(title, fontsize=10)
     fig.tight_layout()
     return fig

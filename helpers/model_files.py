@@ -185,10 +185,7 @@ def _commit(staged: dict[str, Path], targets: dict[str, Path]) -> None:
 
 
 def save_model(model: Any, path: Path | str) -> Path:
-    """Save ``model`` to ``path`` (``.keras`` or ``.h5``, chosen by the suffix), atomically.
-
-    >>> save_model(model, "models/mnist_cnn_model.keras")    # doctest: +SKIP
-    """
+    """Save ``model`` to ``path`` (``.keras`` or ``.h5``, chosen by the suffix), atomically."""
     path = Path(path)
     if path.suffix not in MODEL_SUFFIXES:
         raise CourseError(f"model file must end in .keras or .h5: {path}")

@@ -56,19 +56,10 @@ REFERENCE_MODEL = MODELS_DIR / "mnist_cnn_model.keras"
 IMPROVED_MODEL = MODELS_DIR / "mnist_cnn_improved.keras"
 
 
-def is_inside_data_dir(path: Path) -> bool:
-    """True when ``path`` lies inside the repository's ``data/`` folder, which the course never writes to."""
-    try:
-        Path(path).resolve().relative_to(DATA_DIR.resolve())
-    except ValueError:
-        return False
-    return True
-
-
 def refuse_data_dir(path: Path | str) -> Path:
     """The one write guard: ``CourseError`` when ``path`` lies inside ``data/``; else ``path`` as a ``Path``."""
     path = Path(path)
-    if is_inside_data_dir(path):
+    if path.resolve().is_relative_to(DATA_DIR.resolve()):
         raise CourseError(f"refusing to write into data/ (it holds the bundled dataset): {path}")
     return path
 

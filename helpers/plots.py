@@ -187,10 +187,7 @@ def plot_image_row(images: Sequence[np.ndarray], titles: Sequence[str], title: s
 def plot_image_grid(rows: Sequence[Sequence[np.ndarray]], row_labels: Sequence[str], title: str = "",
                     column_titles: Sequence[str] | None = None) -> Figure:
     """A grid of digits, one row per list in ``rows`` labelled by ``row_labels`` (e.g. originals, then
-    augmented copies, notebook 10).
-
-    >>> fig = plot_image_grid([originals, augmented], ["original", "augmented"])   # doctest: +SKIP
-    """
+    augmented copies, notebook 10)."""
     n_rows, n_columns = len(rows), max(len(row) for row in rows)
     fig, axes = plt.subplots(n_rows, n_columns, figsize=(n_columns * 1.0 + 0.8, n_rows * 1.05 + 0.4), dpi=DPI,
                              squeeze=False)
