@@ -166,7 +166,6 @@ def build_parser() -> argparse.ArgumentParser:
 def cmd_data(args: argparse.Namespace, progress: dict[str, Any]) -> int:
     """``data``: validate and summarize a dataset, as text or JSON."""
     from helpers.data import summarize_dataset
-
     summary = summarize_dataset(args.dir)
     if args.json:
         print(json.dumps(summary))
@@ -218,7 +217,6 @@ def cmd_train(args: argparse.Namespace, progress: dict[str, Any]) -> int:
         _check_improved_split(train_pairs, train_dir)
     if args.out is None:
         from helpers.training import planned_model_path
-
         out = planned_model_path(args.recipe, args.epochs, args.seed, train_dir, val_dir)
         check_output_path(out, (".keras",))
         if out not in (REFERENCE_MODEL, IMPROVED_MODEL):
@@ -230,7 +228,6 @@ def cmd_train(args: argparse.Namespace, progress: dict[str, Any]) -> int:
     quiet_tensorflow()
     from helpers.data import load_arrays
     from helpers.training import train_and_save
-
     print(f"loading {display_path(train_dir)} and {display_path(val_dir)} ...", flush=True)
     for folder in (train_dir, val_dir):  # decodes every image: a corrupt one stops here, by name
         load_arrays(folder)
@@ -247,7 +244,6 @@ def cmd_train(args: argparse.Namespace, progress: dict[str, Any]) -> int:
         print(f"wrote {display_path(path)}")
     if args.recipe != "reference":
         from helpers.evaluation import evaluate_model
-
         test = evaluate_model(model, *load_arrays(val_dir))
         print(f"test split {display_path(val_dir)}: accuracy {test['accuracy']:.4f}  loss {test['loss']:.4f}")
     return 0
@@ -271,14 +267,12 @@ def _load_checked_model(path: Path) -> Any:
 def cmd_evaluate(args: argparse.Namespace, progress: dict[str, Any]) -> int:
     """``evaluate``: accuracy, loss and per-class report of a model on a test split."""
     from helpers.data import list_images, resolve_split
-
     model_path = _model_path(args)
     split = resolve_split(args.data, "test")
     list_images(split)
     model = _load_checked_model(model_path)
     from helpers.data import load_arrays
     from helpers.evaluation import evaluate_model, report_text
-
     images, labels = load_arrays(split)
     result = evaluate_model(model, images, labels)
     if args.json:
@@ -299,12 +293,10 @@ def cmd_predict(args: argparse.Namespace, progress: dict[str, Any]) -> int:
     """``predict``: the digit in each image; every image is checked before the model loads."""
     from helpers.data import open_image
     from helpers.own_images import mnist_steps
-
     model_path = _model_path(args)
     inputs = [mnist_steps(open_image(path), name=str(path))["centred 28x28"] for path in args.images]
     model = _load_checked_model(model_path)
     from helpers.evaluation import predict_one
-
     results = []
     for path, image in zip(args.images, inputs):
         probabilities = predict_one(model, image)
@@ -322,7 +314,6 @@ def cmd_predict(args: argparse.Namespace, progress: dict[str, Any]) -> int:
 def cmd_import_idx(args: argparse.Namespace, progress: dict[str, Any]) -> int:
     """``import-idx``: MNIST IDX files -> class folders of PNGs."""
     from helpers.idx import import_idx
-
     counts = import_idx(args.images, args.labels, args.out)
     print(f"wrote {sum(counts.values())} images to {args.out}: " + "  ".join(f"{d}:{n}" for d, n in counts.items()))
     return 0

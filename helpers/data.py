@@ -216,7 +216,6 @@ def arrays_dataset(images: np.ndarray, labels: np.ndarray, batch_size: int = 32,
     prepares batches two ahead, autotuner off: its threads can slow training on 2 cores (README)."""
     import keras
     import tensorflow as tf
-
     targets = keras.utils.to_categorical(labels, NUM_CLASSES) if categorical else np.asarray(labels)
     dataset = tf.data.Dataset.from_tensor_slices((images, targets)).cache()
     if shuffle:
@@ -239,7 +238,6 @@ def seed_generators(train_dir: Path | str = TRAIN_DIR, test_dir: Path | str = TE
     """The seed's own pipeline, ``ImageDataGenerator(rescale=1/255).flow_from_directory(...)`` (TensorFlow's
     legacy class; Keras 3 removed it), labels pinned to the folder names.  Returns ``(train_flow, test_flow)``."""
     import tensorflow as tf
-
     for folder in (train_dir, test_dir):
         list_images(folder)  # clear errors before Keras sees the folder
     generator = tf.keras.preprocessing.image.ImageDataGenerator(rescale=1.0 / 255)

@@ -33,7 +33,6 @@ def _layer(model: Any, layer_name: str) -> Any:
 def _submodel(model: Any, outputs: Any) -> Any:
     """A model from the input of ``model`` to ``outputs`` (one layer output or a list of them)."""
     import keras
-
     return keras.Model(inputs=model.inputs[0], outputs=outputs)
 
 
@@ -55,7 +54,6 @@ def _class_scores(model: Any, features: Any) -> Any:
     """The class scores from the last layer's input: its logits for a softmax ``Dense``, else log probabilities."""
     import keras
     import tensorflow as tf
-
     last = model.layers[-1]
     if isinstance(last, keras.layers.Dense) and last.get_config().get("activation") == "softmax":
         return tf.matmul(features, last.kernel) + last.bias
@@ -68,7 +66,6 @@ def _forward(model: Any, x: Any, tape: Any = None, watch_after: str | None = Non
     keeps one path from input to score: a loaded model holds several copies of its graph, and a gradient
     between two copies would be ``None``."""
     import keras
-
     if not isinstance(model, keras.Sequential):
         raise CourseError(f"saliency and Grad-CAM need a keras.Sequential model, got {type(model).__name__}")
     watched = None
@@ -85,7 +82,6 @@ def _centre_and_stride(model: Any, layer_name: str) -> tuple[float, float]:
     """``(offset, stride)``: cell ``k`` of ``layer_name``'s maps is centred on input pixel ``offset + stride * k``
     (each ``valid`` convolution or pooling shifts the centre by half its window; strides multiply)."""
     import keras
-
     offset, stride = 0.0, 1.0
     for layer in model.layers:
         if isinstance(layer, (keras.layers.Conv2D, keras.layers.MaxPooling2D, keras.layers.AveragePooling2D)):
@@ -132,7 +128,6 @@ def feature_maps(model: Any, image: np.ndarray, layer_names: Sequence[str] | Non
     as ``{layer name: array (height, width, channels)}`` in layer order (for ``build_cnn``: ``conv1`` (26, 26,
     32), ``pool1`` (13, 13, 32), ``conv2`` (11, 11, 64), ``pool2`` (5, 5, 64))."""
     import keras
-
     if layer_names is None:
         layer_names = [layer.name for layer in model.layers
                        if isinstance(layer, (keras.layers.Conv2D, keras.layers.MaxPooling2D))]
@@ -161,7 +156,6 @@ def saliency_map(model: Any, image: np.ndarray, class_index: int | None = None, 
     a ``(28, 28)`` map in [0, 1].  With ``smooth_samples > 0``, *SmoothGrad*: the mean over that many noisy
     copies of the image (Gaussian, standard deviation ``noise``, seeded), less speckled."""
     import tensorflow as tf
-
     x = _one_image(image)
     if class_index is None:
         class_index = int(np.argmax(np.asarray(model(x, training=False))[0]))
@@ -184,7 +178,6 @@ def grad_cam(model: Any, image: np.ndarray, layer_name: str = "conv2", class_ind
     a ``(28, 28)`` heatmap in [0, 1].  The channels, weighted by the mean gradient of the class logit, are
     summed, cut at 0 and interpolated from the layer's grid (11x11 for ``conv2``) to 28x28 pixels."""
     import tensorflow as tf
-
     layer = _layer(model, layer_name)
     if len(layer.output.shape) != 4:
         raise CourseError(f"layer {layer_name!r} has no 2-D feature maps; pick a Conv2D or pooling layer")
@@ -214,12 +207,10 @@ def embed_2d(activations: np.ndarray, method: str = "pca", seed: int = 42) -> np
     data = np.asarray(activations, dtype=np.float32).reshape(len(activations), -1)
     if method == "pca":
         from sklearn.decomposition import PCA
-
         return PCA(n_components=2, random_state=seed).fit_transform(data)
     if method == "tsne":
         from sklearn.manifold import TSNE
         from threadpoolctl import threadpool_limits
-
         perplexity = min(30.0, (len(data) - 1) / 3)
         tsne = TSNE(n_components=2, init="pca", perplexity=perplexity, random_state=seed)
         # one thread, same result: on a busy 2-core CPU OpenMP threads made 200 points take 13 s instead of 0.6 s
@@ -304,7 +295,6 @@ def plot_embedding(points: np.ndarray, labels: np.ndarray, title: str = "Dense-l
     """2-D points coloured by digit, each digit written at its points' median; the indices in ``highlight``
     (e.g. the mistakes) marked with black crosses."""
     import matplotlib.patheffects as effects
-
     points, labels = np.asarray(points), np.asarray(labels)
     fig, ax = plt.subplots(figsize=(6.2, 5.0))
     colors = plt.get_cmap("tab10")

@@ -25,7 +25,6 @@ def augmentation_layers(rotation_degrees: float = 15, shift: float = 0.1, zoom: 
     """Random rotations, shifts and zooms as Keras preprocessing layers (active only while training)."""
     import keras
     from keras import layers
-
     return keras.Sequential(
         [
             layers.RandomRotation(rotation_degrees / 360, fill_mode="constant", seed=seed, name="rotate"),
@@ -46,7 +45,6 @@ def build_custom_cnn(filters: tuple[int, int] = (32, 64), dense_units: int = 128
     """
     import keras
     from keras import layers
-
     stack: list[Any] = [keras.Input(shape=(IMAGE_SIZE, IMAGE_SIZE, 1), name="digit")]
     if augment:
         stack.append(augmentation_layers())
@@ -70,7 +68,6 @@ def build_improved_cnn(name: str = "improved_cnn", seed: int = 42) -> Any:
     block with batch normalization, dropout around Dense(128); 198,442 parameters, fewer than the reference."""
     import keras
     from keras import layers
-
     def conv_bn_relu(filters: int, label: str) -> list[Any]:
         return [layers.Conv2D(filters, (3, 3), use_bias=False, name=f"conv{label}"),
                 layers.BatchNormalization(name=f"bn{label}"), layers.ReLU(name=f"relu{label}")]
@@ -99,7 +96,6 @@ def average_models(members: list[Any], name: str = "mnist_cnn_improved") -> Any:
     """One model whose output is the mean of the members' (distinctly named) class probabilities."""
     import keras
     from keras import layers
-
     inputs = keras.Input(shape=(IMAGE_SIZE, IMAGE_SIZE, 1), name="digit")
     outputs = layers.Average(name="probabilities")([member(inputs) for member in members])
     return keras.Model(inputs, outputs, name=name)

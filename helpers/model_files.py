@@ -85,7 +85,6 @@ def _quiet_keras_logs():
     logger.setLevel(logging.ERROR)
     try:
         import absl.logging
-
         verbosity = absl.logging.get_verbosity()
         absl.logging.set_verbosity(absl.logging.ERROR)
     except ImportError:  # pragma: no cover
@@ -252,7 +251,6 @@ def load_model(path: Path | str) -> Any:
     """Load a ``.keras`` or ``.h5`` model file, with a one-line ``CourseError`` when it cannot be loaded."""
     path = check_model_file(path)
     import keras
-
     try:
         with _quiet_keras_logs():
             model = keras.models.load_model(path, compile=True)

@@ -20,17 +20,14 @@ def setup_notebook(seed: int | None = None) -> int:
     warnings.filterwarnings("ignore", message=r"`shuffle=True` was passed")
     warnings.filterwarnings("ignore", message=r".*HDF5 file via `model.save\(\)`")
     import matplotlib.pyplot as plt
-
     plt.rcParams.update({"figure.dpi": 80, "savefig.dpi": 80, "figure.max_open_warning": 0})
     from helpers.training import set_seed
-
     return set_seed(seed)
 
 
 def environment_report() -> dict[str, Any]:
     """Versions of Python and the course's libraries, and the devices TensorFlow found."""
     import tensorflow as tf
-
     versions = {"python": platform.python_version()}
     found = package_versions(("tensorflow", "keras", "numpy", "matplotlib", "seaborn", "scikit-learn", "ipywidgets",
                               "jupyterlab", "nbval"))

@@ -101,7 +101,6 @@ def plot_learning_curves(history: dict[str, Sequence[float]], title: str = "Lear
 def plot_confusion_matrix(matrix: np.ndarray, title: str = "Confusion matrix") -> Figure:
     """The confusion matrix as a seaborn heatmap with counts; row = true digit, column = prediction."""
     import seaborn as sns
-
     fig, ax = plt.subplots(figsize=(6.5, 5.5), dpi=DPI)
     sns.heatmap(matrix, annot=True, fmt="d", cmap="Blues", cbar=True, ax=ax, square=True,
                 xticklabels=range(NUM_CLASSES), yticklabels=range(NUM_CLASSES), annot_kws={"fontsize": 8})

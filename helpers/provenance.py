@@ -45,7 +45,6 @@ def _split_signature(folder: Path) -> tuple[str, tuple[tuple[str, int, int], ...
 @functools.lru_cache(maxsize=8)
 def _fingerprint(signature: tuple[str, tuple]) -> str:
     from helpers.data import list_images
-
     digest = hashlib.sha256()
     for path, label in list_images(Path(signature[0])):
         digest.update(f"{label}/{path.name}\n".encode())
@@ -99,7 +98,6 @@ def package_versions(names: tuple[str, ...]) -> dict[str, str | None]:
     True
     """
     import importlib.metadata as metadata
-
     versions: dict[str, str | None] = {}
     for name in names:
         try:

@@ -42,7 +42,6 @@ def quiet_tensorflow() -> None:
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     with stderr_fd_silenced():
         import tensorflow as tf
-
         # the first device query is where TensorFlow looks for CUDA and may log an error on a CPU machine
         tf.config.list_physical_devices()
         import keras  # noqa: F401
@@ -54,7 +53,6 @@ def quiet_tensorflow() -> None:
     tf.get_logger().setLevel(logging.ERROR)
     try:
         import absl.logging
-
         absl.logging.set_verbosity(absl.logging.ERROR)
     except ImportError:  # pragma: no cover
         pass

@@ -29,7 +29,6 @@ def set_seed(seed: int | None = None) -> int:
     """Seed Python, numpy and TensorFlow (``keras.utils.set_random_seed``): same run, same result.
     Without a ``seed``, the course's seed (42, or ``$COURSE_SEED``).  Returns the seed used."""
     import keras
-
     seed = course_seed() if seed is None else seed
     keras.utils.set_random_seed(seed)
     return seed
@@ -45,7 +44,6 @@ def compile_reference(model: Any, learning_rate: Any = 1e-3, steps_per_execution
     """The seed's compile step, used by every recipe: Adam (``learning_rate`` a number or a schedule),
     categorical cross-entropy, accuracy.  ``steps_per_execution`` changes only speed (1 is the seed's)."""
     import keras
-
     model.compile(optimizer=keras.optimizers.Adam(learning_rate=learning_rate),
                   loss="categorical_crossentropy", metrics=["accuracy"],
                   steps_per_execution=steps_per_execution)
@@ -55,7 +53,6 @@ def compile_reference(model: Any, learning_rate: Any = 1e-3, steps_per_execution
 def epoch_callback(hook: EpochHook) -> Any:
     """A Keras callback that calls ``hook(epoch_number, logs)`` after each epoch (epochs count from 1)."""
     import keras
-
     return keras.callbacks.LambdaCallback(
         on_epoch_end=lambda epoch, logs: hook(epoch + 1, {k: float(v) for k, v in (logs or {}).items()}))
 
@@ -227,7 +224,6 @@ def carve_validation(labels: np.ndarray, fraction: float = 0.1, seed: int = 42) 
     (80, 20, [2, 2, 2, 2, 2, 2, 2, 2, 2, 2])
     """
     from sklearn.model_selection import train_test_split
-
     indices = np.arange(len(labels))
     train, val = train_test_split(indices, test_size=fraction, random_state=seed, stratify=labels)
     return np.sort(train), np.sort(val)
@@ -243,7 +239,6 @@ def train_custom(filters: tuple[int, int] = (32, 64), dense_units: int = 128, dr
     10% of them carved out for validation.  ``lr_schedule``: cosine decay to 2%; ``early_stopping``: patience
     5, best weights restored; ``stop()`` is checked after each epoch.  Returns ``(model, history)``."""
     import keras
-
     images, labels = load_arrays(train_dir)
     seed = set_seed(seed)
     if train_size is not None and train_size < len(labels):
@@ -277,7 +272,6 @@ def train_improved(train_dir: Path | str = TRAIN_DIR, val_dir: Path | str | None
     carved from ``train_dir``; ``val_dir`` is ignored (the test split is scored once, afterwards).  The
     history holds the members' epochs one after the other, with a ``member`` entry per epoch."""
     import keras
-
     images, labels = load_arrays(train_dir)
     seed = course_seed() if seed is None else seed
     fit_idx, val_idx = carve_validation(labels, fraction=0.1, seed=seed)

@@ -307,7 +307,6 @@ def drawing_pad(model: Any, size: int = 280, line_width: int = 18) -> Tool:
     browser sends the pixels (``DrawingCanvas.pixels``) and Python predicts through ``mnist_steps``.
     Parts: ``canvas``, ``message``, ``prediction``."""
     from helpers.drawing import DrawingCanvas
-
     canvas = DrawingCanvas(size=size, line_width=line_width)
     hint = "Draw one digit, large, in the black square; the prediction updates when you release the mouse."
     message = widgets.HTML(html.escape(hint))
