@@ -1,10 +1,6 @@
-"""Plumbing for the course *Handwritten Digit Recognition with a CNN*.
-
-The notebooks write the ideas (layers, ``compile``, ``fit``) themselves and call these plain functions for
-everything else: the directory dataset, plots, model files, a user's own image.  One concern per module;
-the README's "Architecture" section lists them and which may import which (``tests/test_architecture.py``).
-Importing ``helpers`` does not import TensorFlow; ``quiet_tensorflow()`` does, quietly.
-"""
+"""Plumbing for the course *Handwritten Digit Recognition with a CNN*: the notebooks write the ideas (layers,
+``compile``, ``fit``) and call these plain functions for the rest.  The modules, one concern each, and which may
+import which: README, "Architecture".  Importing ``helpers`` does not import TensorFlow."""
 
 from helpers.errors import CourseError
 from helpers.quiet import quiet_tensorflow

@@ -1,11 +1,4 @@
-"""``python -m helpers``: a thin command line over the helpers.
-
-    python -m helpers data [DIR] [--json]
-    python -m helpers train [--train DIR] [--val DIR] [--epochs N] [--seed S] [--recipe reference|improved]
-                            [--out PATH.keras]
-    python -m helpers evaluate [--model PATH] [--data DIR] [--json]
-    python -m helpers predict [--model PATH] IMAGE... [--json]
-    python -m helpers import-idx IMAGES LABELS OUT_DIR
+"""``python -m helpers data|train|evaluate|predict|import-idx``: a thin command line over the helpers.
 
 Arguments and output places are checked before TensorFlow is imported or any work starts.  Exit status
 and one stderr line: 2 ``error: ...`` for a user's mistake, 130 for Ctrl-C (saying what was written), 1 for
@@ -78,8 +71,7 @@ EXAMPLES = {
 
 
 class CourseParser(argparse.ArgumentParser):
-    """argparse, but a bad argument is one ``error: ...`` line and exit status 2 (no usage dump): it raises
-    ``CourseError``, which ``main`` prints."""
+    """argparse, but a bad argument raises ``CourseError``: one ``error: ...`` line, status 2, no usage dump."""
 
     def error(self, message: str) -> None:  # type: ignore[override]
         raise CourseError(f"{message} (see: {self.prog} --help)")
@@ -180,8 +172,7 @@ def cmd_data(args: argparse.Namespace, progress: dict[str, Any]) -> int:
 
 
 def _check_improved_split(pairs: list[tuple[Path, int]], folder: Path) -> None:
-    """The improved recipe carves a stratified validation set out of ``--train`` (scikit-learn's
-    ``train_test_split``): every digit needs 2 images and each side at least one image per digit."""
+    """The improved recipe's stratified validation split needs 2 images per digit and one per digit each side."""
     counts = Counter(label for _, label in pairs)
     n, classes = len(pairs), len(counts)
     n_val = math.ceil(n * IMPROVED_VALIDATION_FRACTION)

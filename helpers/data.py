@@ -1,10 +1,6 @@
-"""Directory datasets: class folders ``0``..``9`` of digit images, loaded for Keras.
-
-A *split* folder holds one sub-folder per digit (``train/3/*.png``); a *dataset root* holds ``train/`` and
-``test/``.  Labels come from the folder **names** ``0``..``9``; any other visible folder, a broken link or an
-unreadable folder is refused by name, hidden entries are ignored.  PNG, JPG, BMP and GIF images become 8-bit
-grayscale 28x28, all decoded up front, so a corrupt file is reported by name before any training starts.
-"""
+"""Directory datasets for Keras: a *split* folder holds class folders ``0``..``9`` (labels come from their
+names; hidden entries are ignored) of PNG, JPG, BMP or GIF images, made 8-bit grayscale 28x28 and all decoded
+up front, so a corrupt file is named before training starts; a *dataset root* holds ``train/`` and ``test/``."""
 
 from __future__ import annotations
 
@@ -22,11 +18,9 @@ from PIL import Image, UnidentifiedImageError
 from helpers.errors import CourseError
 from helpers.paths import BUNDLED_DATASET, TEST_DIR, TRAIN_DIR, display_path
 
-__all__ = [
-    "BUNDLED_DATASET", "TRAIN_DIR", "TEST_DIR", "IMAGE_SIZE", "NUM_CLASSES", "IMAGE_EXTENSIONS",
-    "resolve_split", "list_images", "read_image", "load_arrays", "arrays_dataset", "load_dataset",
-    "seed_generators", "summarize_dataset",
-]
+__all__ = ["BUNDLED_DATASET", "TRAIN_DIR", "TEST_DIR", "IMAGE_SIZE", "NUM_CLASSES", "IMAGE_EXTENSIONS", "resolve_split",
+           "list_images", "read_image", "load_arrays", "arrays_dataset", "load_dataset", "seed_generators",
+           "summarize_dataset"]
 
 IMAGE_SIZE = 28
 NUM_CLASSES = 10
@@ -36,8 +30,7 @@ CLASS_NAMES = tuple(str(digit) for digit in range(NUM_CLASSES))
 
 
 def _visible(folder: Path) -> list[Path]:
-    """The entries of ``folder`` not starting with a dot, sorted; ``CourseError`` for a broken or looping
-    link among them or an unreadable folder."""
+    """The entries of ``folder`` not starting with a dot, sorted; ``CourseError`` for a broken link among them."""
     try:
         entries = sorted(p for p in folder.iterdir() if not p.name.startswith("."))
     except OSError as exc:
@@ -86,8 +79,7 @@ def _existing_folder(path: Path | str) -> Path:
 
 
 def list_images(split_dir: Path | str) -> list[tuple[Path, int]]:
-    """The ``(image path, digit)`` pairs of a split folder; ``CourseError`` for a missing or empty folder, a
-    sub-folder that is not a digit, an empty class folder or a file that is not a supported image."""
+    """The ``(image path, digit)`` pairs of a split folder, its layout checked (``CourseError``)."""
     folder = _existing_folder(split_dir)
     pairs: list[tuple[Path, int]] = []
     class_dirs = [p for p in _visible(folder) if p.is_dir()]
@@ -111,8 +103,7 @@ def list_images(split_dir: Path | str) -> list[tuple[Path, int]]:
 
 
 def decode_image(source: Path | BinaryIO, name: str, max_pixels: int = MAX_IMAGE_PIXELS) -> Image.Image:
-    """Decode an image (a path or a binary file) with Pillow, checking its size before decoding the pixels
-    (no decompression bomb); ``CourseError`` naming ``name`` for corrupt or non-image data."""
+    """Decode an image (a path or a binary file), refusing a decompression bomb or corrupt data by ``name``."""
     try:
         with warnings.catch_warnings():  # Pillow warns before it refuses; the course's own limit speaks
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)
@@ -143,8 +134,7 @@ def open_image(path: Path | str, max_pixels: int = MAX_IMAGE_PIXELS) -> Image.Im
 
 
 def to_grayscale(image: Image.Image, name: str = "image") -> Image.Image:
-    """Convert any Pillow image to 8-bit grayscale (``L``); transparent pixels become black.  Integer images
-    (``I;16``, ``I``) are scaled from 0..65535, float images (``F``) from 0..1 when their values lie there.
+    """Any Pillow image -> 8-bit grayscale (``L``), transparent pixels black, 16-bit and float images scaled.
 
     >>> to_grayscale(Image.new("I;16", (1, 1), 32768)).getpixel((0, 0))
     128
@@ -193,8 +183,7 @@ def _load_uint8(signature: tuple[str, float, int], size: int) -> tuple[np.ndarra
 
 def load_arrays(split_dir: Path | str, size: int = IMAGE_SIZE, return_paths: bool = False,
                 normalize: bool = True) -> tuple[np.ndarray, ...]:
-    """A split folder as ``images`` ``(n, 28, 28, 1)``, float32 in [0, 1] (uint8 with ``normalize=False``),
-    and integer ``labels`` ``(n,)``; with ``return_paths`` also the file paths.  Cached per folder.
+    """A split folder as ``images`` ``(n, 28, 28, 1)`` in [0, 1] (or uint8), ``labels`` (and paths); cached.
 
     >>> images, labels = load_arrays(TEST_DIR)
     >>> images.shape, images.dtype, float(images.max()), labels[:3]
@@ -211,9 +200,8 @@ def load_arrays(split_dir: Path | str, size: int = IMAGE_SIZE, return_paths: boo
 
 def arrays_dataset(images: np.ndarray, labels: np.ndarray, batch_size: int = 32, shuffle: bool = False,
                    seed: int = 42, categorical: bool = True) -> Any:
-    """Images and integer labels -> a cached, batched, prefetched ``tf.data.Dataset``; labels one-hot (as the
-    seed's ``class_mode="categorical"``) or integers; ``shuffle`` reshuffles every epoch, seeded.  One thread
-    prepares batches two ahead, autotuner off: its threads can slow training on 2 cores (README)."""
+    """Images and integer labels -> a cached, batched ``tf.data.Dataset`` (labels one-hot or integers), shuffled
+    every epoch if asked; one thread prepares batches, no autotuner: its threads slow a 2-core CPU (README)."""
     import keras
     import tensorflow as tf
     targets = keras.utils.to_categorical(labels, NUM_CLASSES) if categorical else np.asarray(labels)
@@ -235,8 +223,7 @@ def load_dataset(split_dir: Path | str, batch_size: int = 32, shuffle: bool = Fa
 
 def seed_generators(train_dir: Path | str = TRAIN_DIR, test_dir: Path | str = TEST_DIR,
                     batch_size: int = 32, seed: int = 42) -> tuple[Any, Any]:
-    """The seed's own pipeline, ``ImageDataGenerator(rescale=1/255).flow_from_directory(...)`` (TensorFlow's
-    legacy class; Keras 3 removed it), labels pinned to the folder names.  Returns ``(train_flow, test_flow)``."""
+    """The seed's ``ImageDataGenerator(rescale=1/255).flow_from_directory`` pair ``(train_flow, test_flow)``."""
     import tensorflow as tf
     for folder in (train_dir, test_dir):
         list_images(folder)  # clear errors before Keras sees the folder

@@ -1,9 +1,6 @@
-"""The drawing pad's canvas: a small ``anywidget`` whose browser side (``drawing_pad.js``) draws the strokes.
-
-Each time the pen goes up it sends the pixels in the ``pixels`` trait (``size * size`` gray bytes, row by
-row; **Clear** sends empty bytes), which is all Python watches, so a test drives the pad by setting it.
-Every view starts from ``pixels``, so the drawing survives a page reload, a reopened tab or a re-run cell.
-"""
+"""The drawing pad's canvas: a small ``anywidget`` whose browser side (``drawing_pad.js``) draws the strokes
+and, each time the pen goes up, sends the pixels in ``pixels`` (``size * size`` gray bytes; Clear: none).
+Python watches only ``pixels``, and every view starts from it, so the drawing survives a page reload."""
 
 from __future__ import annotations
 

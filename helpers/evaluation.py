@@ -1,5 +1,4 @@
-"""Evaluating a trained model: loss and accuracy, the confusion matrix, per-class precision/recall/F1
-(from scikit-learn) and the misclassified samples."""
+"""Evaluating a trained model: loss, accuracy, confusion matrix, per-class report and the mistakes."""
 
 from __future__ import annotations
 
@@ -44,8 +43,7 @@ def log_probabilities(model: Any, images: np.ndarray, batch_size: int = 256) -> 
 
 def cross_entropy(labels: np.ndarray, probabilities: np.ndarray | None = None,
                   log_probs: np.ndarray | None = None) -> np.ndarray:
-    """``-log p(true digit)`` of every image, from ``log_probs`` when given, else from ``probabilities``
-    clipped at 1e-7 (as Keras does in each case).
+    """``-log p(true digit)`` of every image, from ``log_probs``, else ``probabilities`` clipped at 1e-7, as Keras.
 
     >>> cross_entropy(np.array([0, 1]), np.array([[0.5, 0.5], [0.0, 1.0]])).round(4).tolist()
     [0.6931, 0.0]
@@ -99,9 +97,8 @@ def most_confused_pairs(matrix: np.ndarray, top: int = 5) -> list[tuple[int, int
 
 
 def evaluate_model(model: Any, images: np.ndarray, labels: np.ndarray) -> dict[str, Any]:
-    """Everything about a model on one split: ``loss`` (as ``model.evaluate`` computes it; ``image_losses``
-    per image), ``accuracy``, ``n``, ``predictions``, ``probabilities``, ``confusion_matrix``, ``report``
-    (per class) and ``misclassified`` indices."""
+    """Everything about a model on one split: ``loss`` (as ``model.evaluate`` computes it), ``accuracy``,
+    ``predictions``, ``confusion_matrix``, ``report``, ``misclassified`` indices and more."""
     probabilities = predict_probabilities(model, images)
     predictions = probabilities.argmax(axis=1)
     image_losses = cross_entropy(labels, probabilities, log_probabilities(model, images))

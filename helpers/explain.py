@@ -1,10 +1,6 @@
 """Looking inside a trained CNN (notebook 09): filters, feature maps, which pixels drove a prediction
-(saliency, Grad-CAM) and the Dense layer in 2-D (PCA, t-SNE).  Takes the course's ``keras.Sequential``
-models, built or loaded from a file.
-
-Saliency and Grad-CAM differentiate a class's **pre-softmax logit**, computed from the last
-``Dense(10, softmax)`` layer's kernel and bias (any other last layer: the log of the probability): the
-gradient of a probability that is already 0.999 is almost zero everywhere.
+(saliency, Grad-CAM) and the Dense layer in 2-D.  Saliency and Grad-CAM differentiate a class's pre-softmax
+**logit**: the gradient of a probability that is already 0.999 is almost zero everywhere.
 """
 
 from __future__ import annotations
@@ -22,7 +18,6 @@ EMBED_METHODS = ("pca", "tsne")
 
 
 # --- model plumbing -------------------------------------------------------------------------------
-
 def _layer(model: Any, layer_name: str) -> Any:
     names = [layer.name for layer in model.layers]
     if layer_name not in names:
@@ -61,10 +56,8 @@ def _class_scores(model: Any, features: Any) -> Any:
 
 
 def _forward(model: Any, x: Any, tape: Any = None, watch_after: str | None = None) -> tuple[Any, Any]:
-    """Run a ``Sequential`` model's layers but the last on ``x`` (inference mode); return ``(output of
-    layer watch_after, watched by tape, or None; input of the last layer)``.  Calling the layers directly
-    keeps one path from input to score: a loaded model holds several copies of its graph, and a gradient
-    between two copies would be ``None``."""
+    """Run the layers but the last on ``x``: ``(output of watch_after, watched by tape, or None; the last layer's
+    input)``.  One path from input to score: between two of a loaded model's graph copies a gradient is None."""
     import keras
     if not isinstance(model, keras.Sequential):
         raise CourseError(f"saliency and Grad-CAM need a keras.Sequential model, got {type(model).__name__}")
@@ -79,8 +72,7 @@ def _forward(model: Any, x: Any, tape: Any = None, watch_after: str | None = Non
 
 
 def _centre_and_stride(model: Any, layer_name: str) -> tuple[float, float]:
-    """``(offset, stride)``: cell ``k`` of ``layer_name``'s maps is centred on input pixel ``offset + stride * k``
-    (each ``valid`` convolution or pooling shifts the centre by half its window; strides multiply)."""
+    """``(offset, stride)``: cell ``k`` of ``layer_name``'s maps is centred on input pixel ``offset + stride * k``."""
     import keras
     offset, stride = 0.0, 1.0
     for layer in model.layers:
@@ -96,8 +88,7 @@ def _centre_and_stride(model: Any, layer_name: str) -> tuple[float, float]:
 
 
 def _to_pixels(grid: np.ndarray, offset: float, stride: float, size: int = 28) -> np.ndarray:
-    """Bilinear interpolation of a square ``grid`` (cell ``k`` centred on pixel ``offset + stride*k``) onto
-    ``size x size`` pixels, holding values beyond the outer cells constant."""
+    """Bilinear interpolation of a square ``grid`` (see ``_centre_and_stride``) onto ``size x size`` pixels."""
     cells = grid.shape[0]
     position = np.clip((np.arange(size) - offset) / stride, 0, cells - 1)
     weights = np.zeros((size, cells), dtype=np.float32)
@@ -110,7 +101,6 @@ def _to_pixels(grid: np.ndarray, offset: float, stride: float, size: int = 28) -
 
 
 # --- what the layers hold -------------------------------------------------------------------------
-
 def first_layer_filters(model: Any, layer_name: str = "conv1") -> np.ndarray:
     """The 3x3 kernels of a one-channel convolution as an array ``(filters, 3, 3)``."""
     layer = _layer(model, layer_name)
@@ -125,8 +115,7 @@ def first_layer_filters(model: Any, layer_name: str = "conv1") -> np.ndarray:
 
 def feature_maps(model: Any, image: np.ndarray, layer_names: Sequence[str] | None = None) -> dict[str, np.ndarray]:
     """The activations of one image after each named layer (default: every ``Conv2D`` and ``MaxPooling2D``),
-    as ``{layer name: array (height, width, channels)}`` in layer order (for ``build_cnn``: ``conv1`` (26, 26,
-    32), ``pool1`` (13, 13, 32), ``conv2`` (11, 11, 64), ``pool2`` (5, 5, 64))."""
+    as ``{layer name: array (height, width, channels)}`` in layer order."""
     import keras
     if layer_names is None:
         layer_names = [layer.name for layer in model.layers
@@ -149,12 +138,10 @@ def layer_activations(model: Any, images: np.ndarray, layer_name: str = "dense",
 
 
 # --- which pixels drove a prediction --------------------------------------------------------------
-
 def saliency_map(model: Any, image: np.ndarray, class_index: int | None = None, smooth_samples: int = 0,
                  noise: float = 0.15, seed: int = 42) -> np.ndarray:
-    """How much each pixel moves the class logit (default: the predicted digit): ``|d score / d pixel|``,
-    a ``(28, 28)`` map in [0, 1].  With ``smooth_samples > 0``, *SmoothGrad*: the mean over that many noisy
-    copies of the image (Gaussian, standard deviation ``noise``, seeded), less speckled."""
+    """``|d logit / d pixel|`` of the class (default: the predicted digit) as a ``(28, 28)`` map in [0, 1];
+    with ``smooth_samples > 0``, *SmoothGrad*: the mean over that many noisy copies of the image."""
     import tensorflow as tf
     x = _one_image(image)
     if class_index is None:
@@ -175,8 +162,7 @@ def saliency_map(model: Any, image: np.ndarray, class_index: int | None = None, 
 
 def grad_cam(model: Any, image: np.ndarray, layer_name: str = "conv2", class_index: int | None = None) -> np.ndarray:
     """Grad-CAM: where the feature maps of ``layer_name`` support the class (default: the predicted digit),
-    a ``(28, 28)`` heatmap in [0, 1].  The channels, weighted by the mean gradient of the class logit, are
-    summed, cut at 0 and interpolated from the layer's grid (11x11 for ``conv2``) to 28x28 pixels."""
+    as a ``(28, 28)`` heatmap in [0, 1]."""
     import tensorflow as tf
     layer = _layer(model, layer_name)
     if len(layer.output.shape) != 4:
@@ -195,11 +181,8 @@ def grad_cam(model: Any, image: np.ndarray, layer_name: str = "conv2", class_ind
 
 
 # --- the Dense layer in two dimensions -----------------------------------------------------------
-
 def embed_2d(activations: np.ndarray, method: str = "pca", seed: int = 42) -> np.ndarray:
-    """Project ``(n, units)`` activations to ``(n, 2)`` points with scikit-learn: ``"pca"`` (the two
-    directions of largest variance, fast) or ``"tsne"`` (keeps neighbours together, but distances between
-    clusters mean little; perplexity 30, less for tiny inputs).
+    """Project ``(n, units)`` activations to ``(n, 2)`` points with scikit-learn's PCA or t-SNE.
 
     >>> embed_2d(np.random.rand(50, 8)).shape
     (50, 2)
@@ -220,7 +203,6 @@ def embed_2d(activations: np.ndarray, method: str = "pca", seed: int = 42) -> np
 
 
 # --- figures ---------------------------------------------------------------------------------------
-
 def plot_filters(kernels: np.ndarray, title: str = "First-layer filters (3x3 kernels)", columns: int = 8) -> Figure:
     """The kernels ``(n, 3, 3)`` of the first convolution on one colour scale (red adds, blue subtracts)."""
     kernels = np.asarray(kernels)
@@ -292,8 +274,7 @@ def plot_saliency(image: np.ndarray, saliency: np.ndarray, gradcam: np.ndarray |
 def plot_embedding(points: np.ndarray, labels: np.ndarray, title: str = "Dense-layer activations in 2-D",
                    xlabel: str = "component 1", ylabel: str = "component 2",
                    highlight: np.ndarray | None = None, highlight_label: str = "mistakes") -> Figure:
-    """2-D points coloured by digit, each digit written at its points' median; the indices in ``highlight``
-    (e.g. the mistakes) marked with black crosses."""
+    """2-D points coloured and labelled by digit; the indices in ``highlight`` marked with black crosses."""
     import matplotlib.patheffects as effects
     points, labels = np.asarray(points), np.asarray(labels)
     fig, ax = plt.subplots(figsize=(6.2, 5.0))

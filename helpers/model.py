@@ -11,9 +11,8 @@ REFERENCE_PARAMETERS = 225_034
 
 
 def build_cnn(name: str = "mnist_cnn") -> Any:
-    """The seed's CNN, ``build_custom_cnn`` with its defaults: Conv2D(32, 3x3, ReLU) -> MaxPooling2D(2x2) ->
-    Conv2D(64, 3x3, ReLU) -> MaxPooling2D(2x2) -> Flatten -> Dense(128, ReLU) -> Dense(10, softmax), valid
-    padding; named layers ``conv1``, ``pool1``, ``conv2``, ``pool2``, ``flatten``, ``dense``, ``probabilities``.
+    """The seed's CNN, ``build_custom_cnn``'s defaults: Conv2D(32, 3x3, ReLU) -> MaxPooling2D(2x2) -> Conv2D(64,
+    3x3, ReLU) -> MaxPooling2D(2x2) -> Flatten -> Dense(128, ReLU) -> Dense(10, softmax), valid padding.
 
     >>> build_cnn().count_params()
     225034
@@ -25,20 +24,16 @@ def augmentation_layers(rotation_degrees: float = 15, shift: float = 0.1, zoom: 
     """Random rotations, shifts and zooms as Keras preprocessing layers (active only while training)."""
     import keras
     from keras import layers
-    return keras.Sequential(
-        [
-            layers.RandomRotation(rotation_degrees / 360, fill_mode="constant", seed=seed, name="rotate"),
-            layers.RandomTranslation(shift, shift, fill_mode="constant", seed=seed + 1, name="shift"),
-            layers.RandomZoom(zoom, fill_mode="constant", seed=seed + 2, name="zoom"),
-        ],
-        name="augment",
-    )
+    return keras.Sequential([
+        layers.RandomRotation(rotation_degrees / 360, fill_mode="constant", seed=seed, name="rotate"),
+        layers.RandomTranslation(shift, shift, fill_mode="constant", seed=seed + 1, name="shift"),
+        layers.RandomZoom(zoom, fill_mode="constant", seed=seed + 2, name="zoom"),
+    ], name="augment")
 
 
 def build_custom_cnn(filters: tuple[int, int] = (32, 64), dense_units: int = 128, dropout: float = 0.0,
                      batch_norm: bool = False, augment: bool = False, name: str = "custom_cnn") -> Any:
-    """The seed's architecture with knobs (notebooks 08 and 10): filters of the two convolutions, Dense units,
-    dropout before the last two Dense layers, batch normalization after each convolution, augmentation.
+    """The seed's architecture with knobs (notebooks 08, 10): filters, Dense units, dropout, batch norm, augmentation.
 
     >>> build_custom_cnn().count_params()
     225034
@@ -64,32 +59,29 @@ def build_custom_cnn(filters: tuple[int, int] = (32, 64), dense_units: int = 128
 
 
 def build_improved_cnn(name: str = "improved_cnn", seed: int = 42) -> Any:
-    """One member of the ``--recipe improved`` committee: augmentation (seeded), two 3x3 convolutions per
-    block with batch normalization, dropout around Dense(128); 198,442 parameters, fewer than the reference."""
+    """One member of the ``--recipe improved`` committee: augmentation, batch normalization, dropout."""
     import keras
     from keras import layers
+
     def conv_bn_relu(filters: int, label: str) -> list[Any]:
         return [layers.Conv2D(filters, (3, 3), use_bias=False, name=f"conv{label}"),
                 layers.BatchNormalization(name=f"bn{label}"), layers.ReLU(name=f"relu{label}")]
 
-    return keras.Sequential(
-        [
-            keras.Input(shape=(IMAGE_SIZE, IMAGE_SIZE, 1), name="digit"),
-            augmentation_layers(seed=seed),
-            *conv_bn_relu(32, "1a"), *conv_bn_relu(32, "1b"),
-            layers.MaxPooling2D((2, 2), name="pool1"),
-            *conv_bn_relu(64, "2a"), *conv_bn_relu(64, "2b"),
-            layers.MaxPooling2D((2, 2), name="pool2"),
-            layers.Flatten(name="flatten"),
-            layers.Dropout(0.3, name="dropout1"),
-            layers.Dense(128, use_bias=False, name="dense"),
-            layers.BatchNormalization(name="bn_dense"),
-            layers.ReLU(name="relu_dense"),
-            layers.Dropout(0.4, name="dropout2"),
-            layers.Dense(NUM_CLASSES, activation="softmax", name="probabilities"),
-        ],
-        name=name,
-    )
+    return keras.Sequential([
+        keras.Input(shape=(IMAGE_SIZE, IMAGE_SIZE, 1), name="digit"),
+        augmentation_layers(seed=seed),
+        *conv_bn_relu(32, "1a"), *conv_bn_relu(32, "1b"),
+        layers.MaxPooling2D((2, 2), name="pool1"),
+        *conv_bn_relu(64, "2a"), *conv_bn_relu(64, "2b"),
+        layers.MaxPooling2D((2, 2), name="pool2"),
+        layers.Flatten(name="flatten"),
+        layers.Dropout(0.3, name="dropout1"),
+        layers.Dense(128, use_bias=False, name="dense"),
+        layers.BatchNormalization(name="bn_dense"),
+        layers.ReLU(name="relu_dense"),
+        layers.Dropout(0.4, name="dropout2"),
+        layers.Dense(NUM_CLASSES, activation="softmax", name="probabilities"),
+    ], name=name)
 
 
 def average_models(members: list[Any], name: str = "mnist_cnn_improved") -> Any:

@@ -1,10 +1,6 @@
-"""Saving and loading model files: the native ``.keras`` format and the seed's legacy ``.h5``.
-
-A training run writes a *set* of four files (``x.keras``, ``x.h5``, ``x.history.json``, ``x.meta.json``),
-atomically: each is staged in a hidden temporary file beside it, then all are renamed into place with Ctrl-C
-held back.  A failed save leaves the older set untouched, never mixed with new files.  Every place the course
-writes to is checked *before* any work (``check_output_place``).
-"""
+"""Saving and loading model files, ``.keras`` and the seed's ``.h5``.  A run writes a *set* of four files
+(``x.keras``, ``x.h5``, ``x.history.json``, ``x.meta.json``) atomically: each staged in a hidden temporary
+file, then all renamed into place with Ctrl-C held back; a failed save leaves the older set untouched."""
 
 from __future__ import annotations
 
@@ -34,9 +30,8 @@ def _nearest_existing(path: Path) -> Path:
 
 
 def check_output_place(path: Path | str, folder: bool = False) -> Path:
-    """Check, before any work, that the course may write the file (or, with ``folder=True``, create the
-    folder) ``path``: not in ``data/``, nothing in the way, a folder above it that can really be written
-    (a temporary folder is made and removed).  Returns ``path`` as a ``Path``; ``CourseError`` naming it."""
+    """Check, before any work, that the course may write the file (or create the folder) ``path``: not in
+    ``data/``, nothing in the way, a writable folder above it.  Returns ``path``; ``CourseError`` naming it."""
     path = refuse_data_dir(path)
     try:
         if not folder and path.is_dir():
@@ -195,9 +190,7 @@ def save_model(model: Any, path: Path | str) -> Path:
 
 def save_model_files(model: Any, keras_path: Path | str, history: dict | None = None,
                      meta: dict | None = None) -> dict[str, Path]:
-    """Save the ``.keras`` file, the seed's ``.h5`` beside it and, if given, the history and the metadata
-    (``helpers.provenance``) as JSON: one set, all or none, replacing the whole old set.  Returns the
-    written paths by kind."""
+    """Save ``.keras``, ``.h5`` and, if given, history and metadata as one set, all or none; the paths by kind."""
     targets = model_set_paths(check_output_path(keras_path, (".keras",)))
     targets["keras"].parent.mkdir(parents=True, exist_ok=True)
     staged: dict[str, Path] = {}
@@ -261,8 +254,7 @@ def load_model(path: Path | str) -> Any:
 
 
 def check_model_file(path: Path | str) -> Path:
-    """Check, without importing TensorFlow, that ``path`` looks like a readable ``.keras`` (a zip archive)
-    or ``.h5`` model file."""
+    """Check, without importing TensorFlow, that ``path`` looks like a readable ``.keras`` or ``.h5`` file."""
     path = Path(path)
     if path.suffix not in MODEL_SUFFIXES:
         raise CourseError(f"model file must end in .keras or .h5: {path}")

@@ -1,7 +1,4 @@
-"""The first cell of every notebook: quiet TensorFlow, seeds, plot defaults.
-
-Keeps the stored outputs of the notebooks identical from run to run (see ``tests/nbval_sanitize.cfg``).
-"""
+"""The first cell of every notebook: quiet TensorFlow, seeds, plot defaults (stable stored outputs)."""
 
 from __future__ import annotations
 
@@ -14,8 +11,7 @@ from helpers.quiet import quiet_tensorflow
 
 
 def setup_notebook(seed: int | None = None) -> int:
-    """Import TensorFlow quietly, seed every random generator (``set_seed``), set modest plot defaults and
-    silence two Keras warnings that are noise here.  Returns the seed: ``SEED = setup_notebook()``."""
+    """Import TensorFlow quietly, seed everything, set plot defaults; returns the seed: ``SEED = setup_notebook()``."""
     quiet_tensorflow()
     warnings.filterwarnings("ignore", message=r"`shuffle=True` was passed")
     warnings.filterwarnings("ignore", message=r".*HDF5 file via `model.save\(\)`")

@@ -1,6 +1,4 @@
-"""Your own image of a digit -> an MNIST-style 28x28 input, made as MNIST was: white ink on black, fitted
-into 20x20 pixels (aspect kept) and centred in 28x28 by its centre of mass.
-"""
+"""Your own image of a digit -> a 28x28 input made as MNIST was: white on black, fitted into 20x20, centred."""
 
 from __future__ import annotations
 
@@ -42,8 +40,7 @@ def _as_array(image: Image.Image) -> np.ndarray:
 
 
 def mnist_steps(image: Image.Image | np.ndarray, threshold: float = 0.2, name: str = "the image") -> dict[str, np.ndarray]:
-    """Every preprocessing step of an image (``STEP_NAMES``) as float arrays in [0, 1]; the last, ``centred
-    28x28``, is the model input.  ``CourseError`` naming ``name`` for an image with no ink."""
+    """Every preprocessing step (``STEP_NAMES``) as arrays in [0, 1]; the last is the model input."""
     gray = grayscale_ink(image) if isinstance(image, Image.Image) else np.asarray(image, dtype=np.float32)
     if gray.max() > 1.0:
         gray = gray / 255.0

@@ -1,7 +1,5 @@
-"""Where things are: the repository, the bundled dataset and the ``models/`` folder, wherever Jupyter was
-started from.  ``COURSE_SEED`` (default 42) and ``COURSE_MODELS_DIR`` (default ``models/``) change the seed
-of every run and where models are kept, without editing a notebook (``make test-variants``).
-"""
+"""Where things are: the repository, the bundled dataset and ``models/`` (``$COURSE_MODELS_DIR``), wherever
+Jupyter was started from; the seed of every run (``$COURSE_SEED``, default 42)."""
 
 from __future__ import annotations
 

@@ -1,7 +1,4 @@
-"""The logic behind notebook 08's interactive playground, without any widget: each widget of
-``helpers.widgets`` is a thin layer over these plain functions, so what it does can be tested, and called
-directly in a notebook cell.
-"""
+"""The logic behind notebook 08's widgets (``helpers.widgets``), as plain functions to test or call directly."""
 
 from __future__ import annotations
 
@@ -64,8 +61,7 @@ def describe_prediction(probabilities: Sequence[float] | np.ndarray, true_label:
 # ------------------------------------------------------------------------------------------- explorer
 def explorer_indices(labels: np.ndarray, predictions: np.ndarray, show: str = "all",
                      digit: int | None = None) -> np.ndarray:
-    """Indices of the test digits the explorer steps through, in order: ``show`` one of ``SHOW_OPTIONS``,
-    ``digit`` (0..9) the *true* label to keep, ``None`` for every digit.
+    """Indices of the test digits to show (one of ``SHOW_OPTIONS``) of true label ``digit`` (``None``: any).
 
     >>> explorer_indices(np.array([3, 3, 5, 7]), np.array([3, 5, 5, 1]), "misclassified")
     array([1, 3])
@@ -90,8 +86,7 @@ def explorer_indices(labels: np.ndarray, predictions: np.ndarray, show: str = "a
 
 
 def metrics_from_probabilities(probabilities: np.ndarray, labels: np.ndarray) -> dict[str, float]:
-    """``accuracy``, ``loss`` (as Keras reports it), ``n`` and ``misclassified`` (a count) of predicted
-    probabilities ``(n, 10)`` against integer labels."""
+    """``accuracy``, ``loss``, ``n`` and ``misclassified`` (a count) of probabilities against integer labels."""
     probabilities, labels = np.asarray(probabilities, dtype=np.float64), np.asarray(labels)
     wrong = int(np.sum(probabilities.argmax(axis=1) != labels))
     return {"n": int(len(labels)), "accuracy": 1.0 - wrong / len(labels),
@@ -100,9 +95,7 @@ def metrics_from_probabilities(probabilities: np.ndarray, labels: np.ndarray) ->
 
 # ------------------------------------------------------------------------------------------ your image
 def upload_to_steps(value: Any, max_bytes: int = MAX_UPLOAD_BYTES) -> dict[str, np.ndarray]:
-    """A ``FileUpload.value`` (ipywidgets 8: a tuple of dicts with ``name``, ``type``, ``size``, ``content``;
-    or one dict) -> every ``mnist_steps`` step of the image; a one-line ``CourseError`` for anything but
-    one readable image of a digit within ``max_bytes`` and 4096x4096 pixels."""
+    """A ``FileUpload.value`` (a tuple of dicts, or one dict) -> every ``mnist_steps`` step of its one image."""
     files = [value] if isinstance(value, Mapping) else list(value or ())
     if not files:
         raise CourseError("no file uploaded yet: choose an image of one digit")
@@ -127,8 +120,7 @@ def upload_to_steps(value: Any, max_bytes: int = MAX_UPLOAD_BYTES) -> dict[str, 
 
 # ----------------------------------------------------------------------------------------- drawing pad
 def canvas_to_steps(pixels: np.ndarray) -> dict[str, np.ndarray]:
-    """The pixels of a drawing (gray, RGB or RGBA; light on dark, dark on light, or opaque on transparent)
-    -> every ``mnist_steps`` step, as for an upload; ``CourseError`` for an empty canvas."""
+    """The pixels of a drawing (gray, RGB or RGBA) -> every ``mnist_steps`` step, as for an upload."""
     array = np.asarray(pixels)
     if array.ndim not in (2, 3) or (array.ndim == 3 and array.shape[2] not in (3, 4)) or min(array.shape[:2]) < 8:
         raise CourseError(f"expected canvas pixels of shape (height, width[, 3 or 4]), got {array.shape}")
@@ -160,8 +152,7 @@ def canvas_to_input(rgba: np.ndarray) -> np.ndarray:
 
 def paper_drawing(image: np.ndarray, size: int = 280, offset: tuple[int, int] = (0, 0),
                   ink: float = 1.0) -> np.ndarray:
-    """A 28x28 digit redrawn as on paper: dark ink (``ink`` < 1: fainter) on white, ``size`` x ``size`` RGBA
-    uint8, about 60% of the pad, moved by ``offset`` (rows, columns) pixels."""
+    """A 28x28 digit redrawn as dark ink on white paper, ``size`` x ``size`` RGBA, moved by ``offset`` pixels."""
     digit = np.asarray(image, dtype=np.float32).reshape(28, 28)
     digit = digit / 255.0 if digit.max() > 1.0 else digit
     side = int(size * 0.6)
@@ -179,8 +170,7 @@ def paper_drawing(image: np.ndarray, size: int = 280, offset: tuple[int, int] = 
 def playground_settings_to_kwargs(conv1: int = 32, conv2: int = 64, dense_units: int = 128, dropout: float = 0.0,
                                   learning_rate: float = 1e-3, epochs: int = 3, train_size: int = 2000,
                                   seed: int = 42) -> dict[str, Any]:
-    """The playground's widget values -> ``train_custom`` arguments; ``CourseError`` naming a setting outside
-    ``PLAYGROUND_LIMITS``.
+    """The playground's widget values, checked against ``PLAYGROUND_LIMITS`` -> ``train_custom`` arguments.
 
     >>> playground_settings_to_kwargs(conv1=8, conv2=16, epochs=1, train_size=200)["filters"]
     (8, 16)
@@ -202,8 +192,7 @@ def plural(count: int, word: str) -> str:
 
 
 def describe_settings(kwargs: Mapping[str, Any]) -> str:
-    """One line for ``train_custom`` arguments, e.g. ``conv 32/64, dense 128, dropout 0.0, lr 0.001,
-    3 epochs on 2,000 digits``."""
+    """One line for ``train_custom`` arguments: ``conv 32/64, dense 128, dropout 0.0, lr 0.001, 3 epochs ...``."""
     conv1, conv2 = kwargs["filters"]
     return (f"conv {conv1}/{conv2}, dense {kwargs['dense_units']}, dropout {kwargs['dropout']:.1f}, "
             f"lr {kwargs['learning_rate']:.2g}, {plural(kwargs['epochs'], 'epoch')} on {kwargs['train_size']:,} digits")
@@ -220,8 +209,7 @@ def epoch_line(epoch: int, epochs: int, logs: Mapping[str, float]) -> str:
 def train_and_evaluate(kwargs: Mapping[str, Any], test_images: np.ndarray, test_labels: np.ndarray,
                        on_epoch_end: Callable[[int, dict[str, float]], None] | None = None,
                        stop: Callable[[], bool] | None = None) -> dict[str, Any]:
-    """``train_custom(**kwargs)``, then score the model once on the test split: ``model``, ``history``,
-    ``epochs_run`` (fewer if ``stop()`` said so), ``seconds`` and ``metrics_from_probabilities``."""
+    """``train_custom(**kwargs)``, then the model's test metrics, ``history``, ``epochs_run`` and ``seconds``."""
     started = time.perf_counter()
     model, history = train_custom(**kwargs, on_epoch_end=on_epoch_end, stop=stop)
     metrics = metrics_from_probabilities(predict_probabilities(model, test_images), test_labels)

@@ -78,8 +78,7 @@ def plot_pixel_histograms(raw: np.ndarray, scaled: np.ndarray) -> Figure:
 
 def plot_learning_curves(history: dict[str, Sequence[float]], title: str = "Learning curves",
                          axes=None) -> Figure:
-    """Accuracy and loss per epoch, train vs validation, from a Keras ``History.history`` dict, into two
-    ``axes`` (e.g. of a pyplot-free ``Figure``, as the playground's training thread needs) or a new figure."""
+    """Accuracy and loss per epoch, train vs validation, into two ``axes`` or a new figure."""
     history = getattr(history, "history", history)
     epochs = np.arange(1, len(history["loss"]) + 1)
     if axes is None:
@@ -111,8 +110,7 @@ def plot_confusion_matrix(matrix: np.ndarray, title: str = "Confusion matrix") -
 def plot_predictions(images: np.ndarray, labels: np.ndarray, predictions: np.ndarray,
                      probabilities: np.ndarray | None = None, columns: int = 8,
                      title: str = "Predictions (red: mistakes)") -> Figure:
-    """A grid of digits titled ``true / predicted`` (with confidence if ``probabilities`` is given);
-    mistakes in red."""
+    """A grid of digits titled ``true / predicted`` (and the confidence); mistakes in red."""
     n = len(images)
     rows = max(1, int(np.ceil(n / columns)))
     # 1.7 inches per row: room for the two-line titles above each image
@@ -133,8 +131,7 @@ def plot_predictions(images: np.ndarray, labels: np.ndarray, predictions: np.nda
 def plot_confused_pairs(images: np.ndarray, labels: np.ndarray, predictions: np.ndarray,
                         pairs: Sequence[tuple[int, int, int]], per_pair: int = 5,
                         title: str = "Examples of the most confused pairs") -> Figure:
-    """One row per ``(true, predicted, count)`` pair of ``most_confused_pairs``: up to ``per_pair`` images of
-    digit ``true`` predicted as ``predicted``, in a grid of fixed size (empty cells stay blank)."""
+    """One row per ``(true, predicted, count)`` pair of ``most_confused_pairs``, up to ``per_pair`` images each."""
     rows = max(1, len(pairs))
     fig, axes = plt.subplots(rows, per_pair, figsize=(per_pair * 1.1, rows * 1.25), dpi=DPI, squeeze=False)
     for row, ax_row in enumerate(axes):
@@ -148,15 +145,13 @@ def plot_confused_pairs(images: np.ndarray, labels: np.ndarray, predictions: np.
         found = np.flatnonzero((np.asarray(labels) == true) & (np.asarray(predictions) == predicted))[:per_pair]
         for ax, index in zip(ax_row, found):
             ax.imshow(_image(images[index]), cmap="gray", vmin=0, vmax=1)
-        ax_row[0].set_ylabel(f"{true} -> {predicted}\n({count}x)", rotation=0, labelpad=28, fontsize=9,
-                             va="center")
+        ax_row[0].set_ylabel(f"{true} -> {predicted}\n({count}x)", rotation=0, labelpad=28, fontsize=9, va="center")
     return _finish(fig, title, fontsize=11)
 
 
 def plot_probabilities(probabilities: np.ndarray, true_label: int | None = None,
                        title: str = "Class probabilities", ax=None) -> Figure:
-    """Bar chart of the 10 class probabilities of one image; the predicted bar is orange, the true one
-    outlined in green."""
+    """The 10 class probabilities of one image; the predicted bar orange, the true one outlined in green."""
     if ax is None:
         fig, ax = plt.subplots(figsize=(4.5, 2.8), dpi=DPI)
     else:
@@ -185,8 +180,7 @@ def plot_image_row(images: Sequence[np.ndarray], titles: Sequence[str], title: s
 
 def plot_image_grid(rows: Sequence[Sequence[np.ndarray]], row_labels: Sequence[str], title: str = "",
                     column_titles: Sequence[str] | None = None) -> Figure:
-    """A grid of digits, one row per list in ``rows`` labelled by ``row_labels`` (e.g. originals, then
-    augmented copies, notebook 10)."""
+    """A grid of digits, one row per list in ``rows``, labelled by ``row_labels``."""
     n_rows, n_columns = len(rows), max(len(row) for row in rows)
     fig, axes = plt.subplots(n_rows, n_columns, figsize=(n_columns * 1.0 + 0.8, n_rows * 1.05 + 0.4), dpi=DPI,
                              squeeze=False)

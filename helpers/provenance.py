@@ -1,9 +1,6 @@
-"""What a model file was trained with, kept beside it as ``<name>.meta.json`` and checked before the file
-is trusted as *the reference model* (``helpers.training.load_or_train``).
-
-Only the settings that decide what the model learns are compared (``MATCHED``); library versions and the
-machine's arithmetic are recorded for information (another machine's run is still the reference model).
-"""
+"""What a model file was trained with, kept beside it as ``<name>.meta.json`` and checked before it is
+trusted as *the reference model*.  Only what decides what the model learns is compared (``MATCHED``);
+library versions and the machine are recorded for information."""
 
 from __future__ import annotations
 
@@ -53,8 +50,7 @@ def _fingerprint(signature: tuple[str, tuple]) -> str:
 
 
 def data_fingerprint(split_dir: Path | str | None) -> str | None:
-    """A short hash of a split folder's images (class, file name, bytes), the same on every machine;
-    ``None`` stays ``None``.
+    """A short hash of a split folder's images (class, name, bytes), the same on every machine.
 
     >>> from helpers.paths import TEST_DIR
     >>> len(data_fingerprint(TEST_DIR)), data_fingerprint(None)
@@ -78,8 +74,7 @@ def _layer_settings(layer: Any) -> list[Any]:
 
 
 def architecture(model: Any) -> str:
-    """A short hash of what a model computes and how it is trained: the input shape, every layer's type and
-    settings (not its name), the optimizer and its learning rate, and the loss."""
+    """A short hash of what a model computes and how it is trained (not its layers' names)."""
     parts: list[Any] = [list(model.input_shape), [_layer_settings(layer) for layer in model.layers]]
     optimizer = getattr(model, "optimizer", None)
     if optimizer is not None:

@@ -1,9 +1,6 @@
-"""Import TensorFlow without its C++ start-up lines (``oneDNN custom operations are on`` ...).
-
-They go straight to file descriptor 2, which Jupyter stores as a cell's stderr but ``pytest --nbval`` does
-not see.  ``TF_CPP_MIN_LOG_LEVEL`` does not stop them and ``TF_ENABLE_ONEDNN_OPTS=0`` slows training ~30%,
-so file descriptor 2 points at ``/dev/null`` just while TensorFlow starts.
-"""
+"""Import TensorFlow without the C++ start-up lines it writes to file descriptor 2 (a cell's stderr, which
+``pytest --nbval`` does not see): ``TF_CPP_MIN_LOG_LEVEL`` does not stop them, ``TF_ENABLE_ONEDNN_OPTS=0``
+slows training ~30%, so file descriptor 2 points at ``/dev/null`` while TensorFlow starts."""
 
 from __future__ import annotations
 

@@ -1,8 +1,5 @@
-"""Training recipes, seeds and load-or-train.
-
-The notebooks write ``compile`` and ``fit`` themselves; these functions run the *same* recipe for the
-CLI (``python -m helpers train``) and for notebooks that need a trained model but were opened first.
-"""
+"""Training recipes, seeds and load-or-train: the notebooks' own recipe, for the CLI and for notebooks opened
+before notebook 04 trained the model."""
 
 from __future__ import annotations
 
@@ -26,8 +23,7 @@ EpochHook = Callable[[int, dict[str, float]], None]
 
 
 def set_seed(seed: int | None = None) -> int:
-    """Seed Python, numpy and TensorFlow (``keras.utils.set_random_seed``): same run, same result.
-    Without a ``seed``, the course's seed (42, or ``$COURSE_SEED``).  Returns the seed used."""
+    """Seed Python, numpy and TensorFlow with ``seed`` (default: ``course_seed()``); returns the seed used."""
     import keras
     seed = course_seed() if seed is None else seed
     keras.utils.set_random_seed(seed)
@@ -41,8 +37,7 @@ STEPS_PER_EXECUTION = 50
 
 
 def compile_reference(model: Any, learning_rate: Any = 1e-3, steps_per_execution: int = STEPS_PER_EXECUTION) -> Any:
-    """The seed's compile step, used by every recipe: Adam (``learning_rate`` a number or a schedule),
-    categorical cross-entropy, accuracy.  ``steps_per_execution`` changes only speed (1 is the seed's)."""
+    """The seed's compile step, used by every recipe: Adam, categorical cross-entropy, accuracy."""
     import keras
     model.compile(optimizer=keras.optimizers.Adam(learning_rate=learning_rate),
                   loss="categorical_crossentropy", metrics=["accuracy"],
@@ -59,8 +54,7 @@ def epoch_callback(hook: EpochHook) -> Any:
 
 def fit(model: Any, train_ds: Any, val_ds: Any, epochs: int, on_epoch_end: EpochHook | None = None,
         callbacks: list[Any] | tuple[Any, ...] = ()) -> dict[str, list[float]]:
-    """The one ``model.fit`` of the helpers: quietly, validating on ``val_ds``, calling ``on_epoch_end(epoch,
-    logs)`` after each epoch, then the other ``callbacks``.  Returns the history dict."""
+    """The helpers' one ``model.fit``, quiet, calling ``on_epoch_end(epoch, logs)``; returns the history dict."""
     hooks = [epoch_callback(on_epoch_end)] if on_epoch_end else []
     return model.fit(train_ds, epochs=epochs, validation_data=val_ds, verbose=0, callbacks=hooks + list(callbacks),
                      shuffle=False).history
@@ -77,8 +71,7 @@ def format_epoch(epoch: int, epochs: int, logs: dict[str, float], seconds: float
 def train_reference(train_dir: Path | str = TRAIN_DIR, val_dir: Path | str = TEST_DIR, epochs: int = REFERENCE_EPOCHS,
                     seed: int | None = None, batch_size: int = REFERENCE_BATCH_SIZE,
                     on_epoch_end: EpochHook | None = None) -> tuple[Any, dict]:
-    """Train the seed's recipe (``build_cnn``, ``compile_reference``), validating on ``val_dir`` as the seed
-    does on its test split.  Returns ``(model, history)``."""
+    """Train the seed's recipe, validating on ``val_dir`` as the seed does; returns ``(model, history)``."""
     load_arrays(train_dir), load_arrays(val_dir)  # decode (and check) every image before seeding
     seed = set_seed(seed)
     train_ds = load_dataset(train_dir, batch_size=batch_size, shuffle=True, seed=seed)
@@ -89,8 +82,7 @@ def train_reference(train_dir: Path | str = TRAIN_DIR, val_dir: Path | str = TES
 
 def train_and_save(out: Path | str = REFERENCE_MODEL, recipe: str = "reference", log: Callable[[str], None] = print,
                    **options: Any) -> tuple[Any, dict, dict[str, Path]]:
-    """Train a recipe, printing one line per epoch through ``log``, and save ``.keras``, ``.h5`` and the
-    history JSON.  Returns ``(model, history, written paths)``."""
+    """Train a recipe, one ``log`` line per epoch, and save its files; returns ``(model, history, written)``."""
     out = check_output_path(out, (".keras",))
     train = {"reference": train_reference, "improved": train_improved}.get(recipe)
     if train is None:
@@ -114,13 +106,11 @@ def train_and_save(out: Path | str = REFERENCE_MODEL, recipe: str = "reference",
 def _recipe_defaults(recipe: str) -> dict[str, Any]:
     if recipe == "improved":
         return {"epochs": IMPROVED_EPOCHS, "batch_size": IMPROVED_BATCH_SIZE, "train_dir": TRAIN_DIR, "val_dir": None}
-    return {"epochs": REFERENCE_EPOCHS, "batch_size": REFERENCE_BATCH_SIZE, "train_dir": TRAIN_DIR,
-            "val_dir": TEST_DIR}
+    return {"epochs": REFERENCE_EPOCHS, "batch_size": REFERENCE_BATCH_SIZE, "train_dir": TRAIN_DIR, "val_dir": TEST_DIR}
 
 
 def run_settings(model: Any, recipe: str = "reference", **options: Any) -> dict[str, Any]:
-    """The metadata (``describe_run``) of a finished run of ``recipe``: the options given, the recipe's
-    defaults for the others."""
+    """The metadata (``describe_run``) of a run of ``recipe`` with these options (else its defaults)."""
     settings = {**_recipe_defaults(recipe), **{k: v for k, v in options.items() if k in
                                                ("epochs", "batch_size", "train_dir", "val_dir")}}
     if recipe == "improved":
@@ -130,8 +120,7 @@ def run_settings(model: Any, recipe: str = "reference", **options: Any) -> dict[
 
 
 def expected_settings(recipe: str = "reference", with_architecture: bool = True) -> dict[str, Any]:
-    """What a file must record to count as ``recipe``'s model (``helpers.provenance.MATCHED``).  Without
-    ``with_architecture`` no model is built (and TensorFlow is not imported)."""
+    """What a file must record to count as ``recipe``'s model (``with_architecture=False``: no TensorFlow)."""
     defaults = _recipe_defaults(recipe)
     expected = {"recipe": recipe, "epochs": defaults["epochs"], "seed": course_seed(),
                 "batch_size": defaults["batch_size"], "train_data": data_fingerprint(defaults["train_dir"]),
@@ -146,8 +135,7 @@ def expected_settings(recipe: str = "reference", with_architecture: bool = True)
 
 
 def model_path_for(meta: dict[str, Any], expected: dict[str, Any] | None = None) -> Path:
-    """Where a run with this metadata belongs: the recipe's own file when it matches ``expected`` (default:
-    ``expected_settings``), else ``models/experiments/`` under a name saying what differs.
+    """Where a run belongs: the recipe's own file if it is as ``expected``, else ``models/experiments/``.
 
     >>> plan = {**expected_settings(with_architecture=False), "epochs": 2}
     >>> model_path_for(plan, expected_settings(with_architecture=False)).relative_to(MODELS_DIR).as_posix()
@@ -179,8 +167,7 @@ def planned_model_path(recipe: str = "reference", epochs: int | None = None, see
 
 def save_run(model: Any, history: Any, *, epochs: int, seed: int, batch_size: int = REFERENCE_BATCH_SIZE,
              train_dir: Path | str = TRAIN_DIR, val_dir: Path | str = TEST_DIR) -> dict[str, Path]:
-    """Save a model trained with the reference recipe's steps (notebook 04) where it belongs, with its history
-    and metadata.  Returns the written paths by kind and, under ``"why"``, a sentence on where and why."""
+    """Save a model of notebook 04 where it belongs (``model_path_for``); ``"why"`` says where and why."""
     meta = run_settings(model, "reference", epochs=epochs, seed=seed, batch_size=batch_size,
                         train_dir=train_dir, val_dir=val_dir)
     path = model_path_for(meta)
@@ -198,8 +185,7 @@ def load_or_train_reference(path: Path | str = REFERENCE_MODEL, log: Callable[[s
 
 
 def load_or_train(path: Path | str, recipe: str, log: Callable[[str], None] | None = print) -> Any:
-    """Load ``path`` if its metadata says it is ``recipe``'s model with the course's settings; otherwise say
-    why through ``log``, train ``recipe`` and save it there."""
+    """Load ``path`` if its metadata says it is ``recipe``'s model, else say why, train it and save it there."""
     path = Path(path)
     say = log or (lambda line: None)
     minutes = "about a minute" if recipe == "reference" else "a few minutes"
@@ -235,9 +221,7 @@ def train_custom(filters: tuple[int, int] = (32, 64), dense_units: int = 128, dr
                  train_size: int | None = None, seed: int | None = None, batch_size: int = 32,
                  train_dir: Path | str = TRAIN_DIR, on_epoch_end: EpochHook | None = None,
                  stop: Callable[[], bool] | None = None) -> tuple[Any, dict]:
-    """Train a ``build_custom_cnn`` (notebooks 08 and 10) on ``train_size`` digits (stratified; default all),
-    10% of them carved out for validation.  ``lr_schedule``: cosine decay to 2%; ``early_stopping``: patience
-    5, best weights restored; ``stop()`` is checked after each epoch.  Returns ``(model, history)``."""
+    """Train a ``build_custom_cnn`` on ``train_size`` digits, 10% of them for validation: ``(model, history)``."""
     import keras
     images, labels = load_arrays(train_dir)
     seed = set_seed(seed)
@@ -267,10 +251,8 @@ def train_custom(filters: tuple[int, int] = (32, 64), dense_units: int = 128, dr
 def train_improved(train_dir: Path | str = TRAIN_DIR, val_dir: Path | str | None = None,
                    epochs: int = IMPROVED_EPOCHS, seed: int | None = None, batch_size: int = IMPROVED_BATCH_SIZE,
                    on_epoch_end: EpochHook | None = None, members: int = IMPROVED_MEMBERS) -> tuple[Any, dict]:
-    """The improved recipe: ``members`` ``build_improved_cnn`` models, each from its own random start with a
-    cosine learning-rate decay and early stopping, averaged (``average_models``).  Validation digits are
-    carved from ``train_dir``; ``val_dir`` is ignored (the test split is scored once, afterwards).  The
-    history holds the members' epochs one after the other, with a ``member`` entry per epoch."""
+    """The improved recipe: a committee of ``members`` improved CNNs, validated on digits carved from
+    ``train_dir`` (``val_dir`` is ignored); the history holds their epochs one after another."""
     import keras
     images, labels = load_arrays(train_dir)
     seed = course_seed() if seed is None else seed
@@ -283,8 +265,7 @@ def train_improved(train_dir: Path | str = TRAIN_DIR, val_dir: Path | str | None
         set_seed(member_seed)
         train_ds = arrays_dataset(images[fit_idx], labels[fit_idx], batch_size, shuffle=True, seed=member_seed)
         schedule = keras.optimizers.schedules.CosineDecay(2e-3, decay_steps=steps, alpha=0.02)
-        model = compile_reference(build_improved_cnn(name=f"improved_cnn_{member + 1}", seed=member_seed),
-                                  schedule)
+        model = compile_reference(build_improved_cnn(name=f"improved_cnn_{member + 1}", seed=member_seed), schedule)
         # While the learning rate is high the validation loss jumps around; watch it from half-way on,
         # keep the best epoch's weights, and stop once it has not improved for 10 epochs.
         stopping = keras.callbacks.EarlyStopping(monitor="val_loss", patience=10, restore_best_weights=True,

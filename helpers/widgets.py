@@ -1,11 +1,6 @@
-"""Notebook 08's interactive tools: ipywidgets (and ``helpers.drawing``'s anywidget) wired to the plain
-functions of ``helpers.playground``: ``test_set_explorer``, ``hyperparameter_playground``, ``upload_digit``
-and ``drawing_pad``.
-
-Each returns a ``Tool`` whose named widgets in ``box.parts`` let a test, or you, drive it from code
-(``explorer.parts["show"].value = "misclassified"``); the playground keeps its last result in
-``box.state["result"]``.  Figures are PNG ``Image`` widgets drawn on pyplot-free ``Figure`` objects: nothing
-is printed into the cell (stable nbval outputs), and the training thread never touches pyplot's state.
+"""Notebook 08's tools, ipywidgets wired to ``helpers.playground``.  Each returns a ``Tool`` whose named
+widgets in ``box.parts`` let code drive it.  Figures are PNG images of pyplot-free ``Figure`` objects: nothing
+is printed into the cell, and the training thread never touches pyplot's state.
 """
 
 from __future__ import annotations
@@ -84,8 +79,7 @@ def _header(title: str, text: str) -> widgets.HTML:
 
 
 class Tool(widgets.VBox):
-    """One tool of notebook 08: a header (``title`` in bold, then ``intro``) above ``rows`` of widgets, with
-    its named ``parts``; where widgets cannot be shown, its plain-text form says what it is."""
+    """A header (``title``, ``intro``) above ``rows`` of widgets, with named ``parts`` and a plain-text form."""
 
     def __init__(self, title: str, intro: str, rows: list[widgets.Widget], parts: dict[str, widgets.Widget]) -> None:
         super().__init__([_header(title, intro), *rows])
@@ -99,8 +93,7 @@ class Tool(widgets.VBox):
 def test_set_explorer(model: Any, images: np.ndarray, labels: np.ndarray,
                       probabilities: np.ndarray | None = None) -> Tool:
     """Slide through the test digits (all, the mistakes or the correct ones; of any digit or one), each with
-    its 10 class probabilities, predicted once up front if not given.  Parts: ``show``, ``digit`` (-1 = any),
-    ``slider``, ``caption``, ``picture``."""
+    its 10 class probabilities.  Parts: ``show``, ``digit`` (-1 = any), ``slider``, ``caption``, ``picture``."""
     probabilities = predict_probabilities(model, images) if probabilities is None else np.asarray(probabilities)
     labels = np.asarray(labels)
     predictions = probabilities.argmax(axis=1)
@@ -129,8 +122,7 @@ def test_set_explorer(model: Any, images: np.ndarray, labels: np.ndarray,
         _show(True, picture)
 
     def refilter(change: Any = None) -> None:
-        state["indices"] = explorer_indices(labels, predictions, show.value,
-                                            None if digit.value == -1 else digit.value)
+        state["indices"] = explorer_indices(labels, predictions, show.value, None if digit.value == -1 else digit.value)
         state["quiet"] = True
         try:
             slider.value = 0
@@ -156,11 +148,7 @@ test_set_explorer.__test__ = False  # a widget builder, not a pytest test, whate
 def hyperparameter_playground(reference_metrics: Mapping[str, float],
                               test_data: tuple[np.ndarray, np.ndarray] | None = None,
                               background: bool = True) -> Tool:
-    """Sliders for the CNN's settings; **Train** trains ``train_custom`` with a progress bar and a growing
-    learning curve, then scores the model on ``test_data`` (default: the bundled test split) against
-    ``reference_metrics`` (``{"accuracy": ..., "loss": ...}``).  With ``background=True`` training runs in a
-    thread and **Stop** ends it after the current epoch; ``background=False`` trains inside the click (tests).
-    """
+    """Sliders for the CNN's settings; **Train** trains it (**Stop** ends it) and compares it with the reference."""
     limits, defaults = PLAYGROUND_LIMITS, PLAYGROUND_DEFAULTS
 
     def int_slider(name: str, description: str, step: int) -> widgets.IntSlider:
@@ -203,8 +191,7 @@ def hyperparameter_playground(reference_metrics: Mapping[str, float],
 
         try:
             images, labels = test_data if test_data is not None else load_arrays(TEST_DIR)
-            outcome = train_and_evaluate(kwargs, images, labels, on_epoch_end=on_epoch_end,
-                                         stop=state["stop"].is_set)
+            outcome = train_and_evaluate(kwargs, images, labels, on_epoch_end=on_epoch_end, stop=state["stop"].is_set)
         except CourseError as error:
             status.value, progress.bar_style = _error(str(error)), "danger"
         except Exception as error:  # a bug: say so in the widget, keep the traceback in the log
@@ -268,8 +255,7 @@ UPLOAD_HINT = ("Choose a photo, scan or drawing of one digit (any image format t
 
 
 def upload_digit(model: Any) -> Tool:
-    """Upload an image of one digit; see every preprocessing step and the prediction.  A bad file shows a
-    one-line message, never a traceback.  Parts: ``upload``, ``message``, ``steps``, ``prediction``."""
+    """Upload an image of a digit: its preprocessing steps and prediction, or one line on what is wrong with it."""
     upload = widgets.FileUpload(accept="image/*", multiple=False, description="Upload a digit",
                                 layout=widgets.Layout(width="max-content"))  # room for the count: "... (1)"
     message = widgets.HTML(html.escape(UPLOAD_HINT))
@@ -303,9 +289,7 @@ def upload_digit(model: Any) -> Tool:
 
 # ------------------------------------------------------------------------------------------- drawing pad
 def drawing_pad(model: Any, size: int = 280, line_width: int = 18) -> Tool:
-    """Draw a digit with the mouse (white on black) on a ``size`` x ``size`` pad; after each stroke the
-    browser sends the pixels (``DrawingCanvas.pixels``) and Python predicts through ``mnist_steps``.
-    Parts: ``canvas``, ``message``, ``prediction``."""
+    """Draw a digit with the mouse; the prediction updates after each stroke."""
     from helpers.drawing import DrawingCanvas
     canvas = DrawingCanvas(size=size, line_width=line_width)
     hint = "Draw one digit, large, in the black square; the prediction updates when you release the mouse."
