@@ -1,16 +1,8 @@
-"""``python -m helpers``: a thin command line over the helpers.
+"""``python -m helpers data|train|evaluate|predict|import-idx``: a thin command line over the helpers.
 
-    python -m helpers data [DIR] [--json]
-    python -m helpers train [--train DIR] [--val DIR] [--epochs N] [--seed S] [--recipe reference|improved]
-                            [--out PATH.keras]
-    python -m helpers evaluate [--model PATH] [--data DIR] [--json]
-    python -m helpers predict [--model PATH] IMAGE... [--json]
-    python -m helpers import-idx IMAGES LABELS OUT_DIR
-
-Arguments and every place a command writes to are checked before TensorFlow is imported or any work
-starts.  A user's mistake exits with status 2 and one line ``error: ...`` on stderr; Ctrl-C exits with
-status 130 and one line that says what was written; a problem of the machine (a full disk) with status 1
-and one line.
+Arguments and output places are checked before TensorFlow is imported or any work starts.  Exit status
+and one stderr line: 2 ``error: ...`` for a user's mistake, 130 for Ctrl-C (saying what was written), 1 for
+a problem of the machine (a full disk).
 """
 
 from __future__ import annotations
@@ -21,11 +13,15 @@ import math
 import os
 import sys
 import time
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
+from helpers import quiet_tensorflow
 from helpers.errors import CourseError
+from helpers.model_files import check_digit_model, check_model_file, check_output_path, load_model, model_set_paths
 from helpers.paths import BUNDLED_DATASET, IMPROVED_MODEL, REFERENCE_MODEL, display_path
+from helpers.recipes import RECIPE_NAMES
 
 PROG = "python -m helpers"
 MAKE_REFERENCE = f" (make it with: {PROG} train)"
@@ -41,82 +37,63 @@ depth: they are converted to 28x28 8-bit grayscale), or a dataset root holding t
 
 Only the folder names 0..9 name classes; hidden entries (starting with a dot) are ignored."""
 
+
+def _examples(*lines: str, note: str = DIR_HELP) -> str:
+    """An epilog: ``examples:``, one ``python -m helpers ...`` line each, then ``note``."""
+    return "examples:\n" + "".join(f"  {PROG} {line}\n" for line in lines) + "\n" + note
+
+
 EXAMPLES = {
-    "main": f"""\
-examples:
-  {PROG} data                                # check and summarize the bundled dataset
-  {PROG} train                               # the reference model -> {display_path(REFERENCE_MODEL)}
-  {PROG} evaluate                            # score it on the bundled test split
-  {PROG} predict my_digit.png                # read your own digit
-  {PROG} COMMAND --help                      # each command's options
-
-{DIR_HELP}""",
-    "data": f"""\
-examples:
-  {PROG} data
-  {PROG} data ~/mnist --json
-
-{DIR_HELP}""",
-    "train": f"""\
-examples:
-  {PROG} train                                     # 20 epochs -> {display_path(REFERENCE_MODEL)}
-  {PROG} train --recipe improved                   # -> {display_path(IMPROVED_MODEL)}
-  {PROG} train --epochs 5 --out models/quick.keras
-  {PROG} train --train ~/mnist --val ~/mnist --out models/full_mnist.keras
-
-Writes four files together (or none): PATH.keras, PATH.h5, PATH.history.json, PATH.meta.json.
-
-{DIR_HELP}""",
-    "evaluate": f"""\
-examples:
-  {PROG} evaluate
-  {PROG} evaluate --model models/mnist_cnn_improved.keras --json
-  {PROG} evaluate --model my_model.h5 --data ~/mnist
-
-{DIR_HELP}""",
-    "predict": f"""\
-examples:
-  {PROG} predict my_digit.png
-  {PROG} predict --model models/mnist_cnn_improved.keras photo1.jpg photo2.png --json
-
-An image may be a photo or a drawing: dark ink on light paper or light on dark, any size; it is cropped,
-fitted into 20x20 pixels and centred in 28x28, as MNIST was made.""",
-    "import-idx": f"""\
-examples:
-  {PROG} import-idx train-images-idx3-ubyte.gz train-labels-idx1-ubyte.gz datasets/mnist/train
-  {PROG} import-idx t10k-images-idx3-ubyte.gz t10k-labels-idx1-ubyte.gz datasets/mnist/test
-
-OUT_DIR then holds OUT_DIR/<digit>/<digit>_<index>.png: a split folder for --train, --val or --data.""",
+    "main": _examples("data                                # check and summarize the bundled dataset",
+                      f"train                               # the reference model -> {display_path(REFERENCE_MODEL)}",
+                      "evaluate                            # score it on the bundled test split",
+                      "predict my_digit.png                # read your own digit",
+                      "COMMAND --help                      # each command's options"),
+    "data": _examples("data", "data ~/mnist --json"),
+    "train": _examples(f"train                                     # 20 epochs -> {display_path(REFERENCE_MODEL)}",
+                       f"train --recipe improved                   # -> {display_path(IMPROVED_MODEL)}",
+                       "train --epochs 5 --out models/quick.keras",
+                       "train --train ~/mnist --val ~/mnist --out models/full_mnist.keras",
+                       note="Writes four files together (or none): PATH.keras, PATH.h5, PATH.history.json, "
+                            "PATH.meta.json.\n\n" + DIR_HELP),
+    "evaluate": _examples("evaluate", "evaluate --model models/mnist_cnn_improved.keras --json",
+                          "evaluate --model my_model.h5 --data ~/mnist"),
+    "predict": _examples("predict my_digit.png",
+                         "predict --model models/mnist_cnn_improved.keras photo1.jpg photo2.png --json",
+                         note="An image may be a photo or a drawing: dark ink on light paper or light on dark, "
+                              "any size; it is cropped,\nfitted into 20x20 pixels and centred in 28x28, as MNIST "
+                              "was made."),
+    "import-idx": _examples("import-idx train-images-idx3-ubyte.gz train-labels-idx1-ubyte.gz datasets/mnist/train",
+                            "import-idx t10k-images-idx3-ubyte.gz t10k-labels-idx1-ubyte.gz datasets/mnist/test",
+                            note="OUT_DIR then holds OUT_DIR/<digit>/<digit>_<index>.png: a split folder for --train, "
+                                 "--val or --data."),
 }
 
 
 class CourseParser(argparse.ArgumentParser):
-    """argparse, but a bad argument is one ``error: ...`` line and exit status 2 (no usage dump): it raises
-    ``CourseError``, which ``main`` prints."""
+    """argparse, but a bad argument raises ``CourseError``: one ``error: ...`` line, status 2, no usage dump."""
 
     def error(self, message: str) -> None:  # type: ignore[override]
         raise CourseError(f"{message} (see: {self.prog} --help)")
 
 
-def positive_int(text: str) -> int:
-    """An argparse type: a whole number, at least 1."""
+def _whole_number(text: str, low: int, high: float, wanted: str) -> int:
     try:
         value = int(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1: {text!r}")
+    if not low <= value < high:
+        raise argparse.ArgumentTypeError(f"{wanted}: {text!r}")
     return value
+
+
+def positive_int(text: str) -> int:
+    """An argparse type: a whole number, at least 1."""
+    return _whole_number(text, 1, math.inf, "must be at least 1")
 
 
 def _seed(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
-    if not 0 <= value < 2**32:
-        raise argparse.ArgumentTypeError(f"must be between 0 and 2**32 - 1: {text!r}")
-    return value
+    return _whole_number(text, 0, 2**32, "must be between 0 and 2**32 - 1")
 
 
 def _command(commands: Any, name: str, help_text: str) -> argparse.ArgumentParser:
@@ -141,23 +118,21 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--train", type=Path, default=BUNDLED_DATASET, metavar="DIR",
                        help=f"training images: a split, or a root whose train/ is used (default: {bundled})")
     train.add_argument("--val", type=Path, default=BUNDLED_DATASET, metavar="DIR",
-                       help="the test split, or a root whose test/ is used (default: the bundled one): the "
-                            "reference recipe validates on it every epoch (as the seed does); the improved "
-                            "recipe carves its validation digits from --train and scores this split once, at "
-                            "the end")
+                       help="the test split, or a root whose test/ is used (default: the bundled one): the reference "
+                            "recipe validates on it every epoch (as the seed does); the improved recipe carves its "
+                            "validation digits from --train and scores this split once, at the end")
     train.add_argument("--epochs", type=positive_int, default=None, metavar="N",
                        help="epochs (default: the recipe's: 20 for reference, 30 per member for improved)")
     train.add_argument("--seed", type=_seed, default=None, metavar="S",
-                       help="random seed of the run, 0..4294967295 (default: 42, or the COURSE_SEED "
-                            "environment variable)")
-    train.add_argument("--recipe", choices=_recipe_names(), default="reference",
+                       help="random seed of the run, 0..4294967295 (default: 42, or the COURSE_SEED environment "
+                            "variable)")
+    train.add_argument("--recipe", choices=list(RECIPE_NAMES), default="reference",
                        help="'reference' is the seed's recipe (default); 'improved' a committee of two "
                             "regularized CNNs")
     train.add_argument("--out", type=Path, default=None, metavar="PATH.keras",
-                       help=f"the .keras file to write (default: {reference}, or "
-                            f"{display_path(IMPROVED_MODEL)} for --recipe improved, when the run uses the "
-                            f"recipe's own settings; any other run goes to models/experiments/, so it never "
-                            f"replaces the model the notebooks rely on)")
+                       help=f"the .keras file to write (default: {reference}, or {display_path(IMPROVED_MODEL)} for "
+                            f"--recipe improved, when the run uses the recipe's own settings; any other run goes to "
+                            f"models/experiments/, so it never replaces the model the notebooks rely on)")
 
     evaluate = _command(commands, "evaluate", "accuracy, loss and per-class report of a model")
     evaluate.add_argument("--model", type=Path, default=None, metavar="PATH",
@@ -180,16 +155,9 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _recipe_names() -> list[str]:
-    from helpers.recipes import RECIPE_NAMES
-
-    return list(RECIPE_NAMES)
-
-
 def cmd_data(args: argparse.Namespace, progress: dict[str, Any]) -> int:
     """``data``: validate and summarize a dataset, as text or JSON."""
     from helpers.data import summarize_dataset
-
     summary = summarize_dataset(args.dir)
     if args.json:
         print(json.dumps(summary))
@@ -204,11 +172,8 @@ def cmd_data(args: argparse.Namespace, progress: dict[str, Any]) -> int:
 
 
 def _check_improved_split(pairs: list[tuple[Path, int]], folder: Path) -> None:
-    """The improved recipe carves a stratified validation set out of ``--train`` (scikit-learn's
-    ``train_test_split``): every digit needs 2 images and each side at least one image per digit."""
-    counts = {label: 0 for _, label in pairs}
-    for _, label in pairs:
-        counts[label] += 1
+    """The improved recipe's stratified validation split needs 2 images per digit and one per digit each side."""
+    counts = Counter(label for _, label in pairs)
     n, classes = len(pairs), len(counts)
     n_val = math.ceil(n * IMPROVED_VALIDATION_FRACTION)
     scarce = sorted(str(label) for label, count in counts.items() if count < 2)
@@ -221,8 +186,6 @@ def _check_improved_split(pairs: list[tuple[Path, int]], folder: Path) -> None:
 
 
 def _model_set_state(out: Path) -> dict[str, tuple[int, int]]:
-    from helpers.model_files import model_set_paths
-
     state = {}
     for kind, path in model_set_paths(out).items():
         try:
@@ -236,8 +199,6 @@ def _model_set_state(out: Path) -> dict[str, tuple[int, int]]:
 def cmd_train(args: argparse.Namespace, progress: dict[str, Any]) -> int:
     """``train``: check every argument and output place, then the data, then train and save the four files."""
     from helpers.data import list_images, resolve_split
-    from helpers.model_files import check_output_path
-
     if args.out is not None:  # the output place first: a mistake there costs nothing
         check_output_path(args.out, (".keras",))
     train_dir, val_dir = resolve_split(args.train, "train"), resolve_split(args.val, "test")
@@ -247,7 +208,6 @@ def cmd_train(args: argparse.Namespace, progress: dict[str, Any]) -> int:
         _check_improved_split(train_pairs, train_dir)
     if args.out is None:
         from helpers.training import planned_model_path
-
         out = planned_model_path(args.recipe, args.epochs, args.seed, train_dir, val_dir)
         check_output_path(out, (".keras",))
         if out not in (REFERENCE_MODEL, IMPROVED_MODEL):
@@ -256,12 +216,9 @@ def cmd_train(args: argparse.Namespace, progress: dict[str, Any]) -> int:
     else:
         out = args.out
     progress.update(out=out, before=_model_set_state(out))
-    from helpers import quiet_tensorflow
-
     quiet_tensorflow()
     from helpers.data import load_arrays
     from helpers.training import train_and_save
-
     print(f"loading {display_path(train_dir)} and {display_path(val_dir)} ...", flush=True)
     for folder in (train_dir, val_dir):  # decodes every image: a corrupt one stops here, by name
         load_arrays(folder)
@@ -278,7 +235,6 @@ def cmd_train(args: argparse.Namespace, progress: dict[str, Any]) -> int:
         print(f"wrote {display_path(path)}")
     if args.recipe != "reference":
         from helpers.evaluation import evaluate_model
-
         test = evaluate_model(model, *load_arrays(val_dir))
         print(f"test split {display_path(val_dir)}: accuracy {test['accuracy']:.4f}  loss {test['loss']:.4f}")
     return 0
@@ -286,8 +242,6 @@ def cmd_train(args: argparse.Namespace, progress: dict[str, Any]) -> int:
 
 def _model_path(args: argparse.Namespace) -> Path:
     """``--model``, or the reference model; checked without importing TensorFlow."""
-    from helpers.model_files import check_model_file
-
     if args.model is None:
         if not REFERENCE_MODEL.exists():
             raise CourseError(f"model file not found: {display_path(REFERENCE_MODEL)}{MAKE_REFERENCE}")
@@ -297,25 +251,19 @@ def _model_path(args: argparse.Namespace) -> Path:
 
 def _load_checked_model(path: Path) -> Any:
     """Load a model file (importing TensorFlow, quietly) and check it reads 28x28 digits into 10 classes."""
-    from helpers import quiet_tensorflow
-
     quiet_tensorflow()
-    from helpers.model_files import check_digit_model, load_model
-
     return check_digit_model(load_model(path), path)
 
 
 def cmd_evaluate(args: argparse.Namespace, progress: dict[str, Any]) -> int:
     """``evaluate``: accuracy, loss and per-class report of a model on a test split."""
     from helpers.data import list_images, resolve_split
-
     model_path = _model_path(args)
     split = resolve_split(args.data, "test")
     list_images(split)
     model = _load_checked_model(model_path)
     from helpers.data import load_arrays
     from helpers.evaluation import evaluate_model, report_text
-
     images, labels = load_arrays(split)
     result = evaluate_model(model, images, labels)
     if args.json:
@@ -336,14 +284,10 @@ def cmd_predict(args: argparse.Namespace, progress: dict[str, Any]) -> int:
     """``predict``: the digit in each image; every image is checked before the model loads."""
     from helpers.data import open_image
     from helpers.own_images import mnist_steps
-
     model_path = _model_path(args)
-    inputs = []
-    for path in args.images:  # check every image before loading the model
-        inputs.append(mnist_steps(open_image(path), name=str(path))["centred 28x28"])
+    inputs = [mnist_steps(open_image(path), name=str(path))["centred 28x28"] for path in args.images]
     model = _load_checked_model(model_path)
     from helpers.evaluation import predict_one
-
     results = []
     for path, image in zip(args.images, inputs):
         probabilities = predict_one(model, image)
@@ -361,7 +305,6 @@ def cmd_predict(args: argparse.Namespace, progress: dict[str, Any]) -> int:
 def cmd_import_idx(args: argparse.Namespace, progress: dict[str, Any]) -> int:
     """``import-idx``: MNIST IDX files -> class folders of PNGs."""
     from helpers.idx import import_idx
-
     counts = import_idx(args.images, args.labels, args.out)
     print(f"wrote {sum(counts.values())} images to {args.out}: " + "  ".join(f"{d}:{n}" for d, n in counts.items()))
     return 0

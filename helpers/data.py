@@ -1,14 +1,6 @@
-"""Directory datasets: class folders ``0``..``9`` of digit images, loaded for Keras.
-
-A *split* folder holds one sub-folder per digit (``train/3/*.png``); a *dataset root* holds ``train/``
-and ``test/`` splits.  Labels come from the folder **names**, so a missing class folder never shifts
-the labels of the others.  Only the ASCII digits ``0``..``9`` name classes: any other visible folder, a
-broken or looping link and a folder that cannot be read are refused by name.  Hidden entries (``.ipynb_checkpoints``, ``.DS_Store``, any dotfile) are
-ignored.  PNG, JPG, BMP and GIF files are read; colour, alpha and 16-bit images are converted to 8-bit
-grayscale and other sizes are resized to 28x28.
-
-Every image is decoded once, up front, so a corrupt file is reported by name before any training starts.
-"""
+"""Directory datasets for Keras: a *split* folder holds class folders ``0``..``9`` (labels come from their
+names; hidden entries are ignored) of PNG, JPG, BMP or GIF images, made 8-bit grayscale 28x28 and all decoded
+up front, so a corrupt file is named before training starts; a *dataset root* holds ``train/`` and ``test/``."""
 
 from __future__ import annotations
 
@@ -26,11 +18,9 @@ from PIL import Image, UnidentifiedImageError
 from helpers.errors import CourseError
 from helpers.paths import BUNDLED_DATASET, TEST_DIR, TRAIN_DIR, display_path
 
-__all__ = [
-    "BUNDLED_DATASET", "TRAIN_DIR", "TEST_DIR", "IMAGE_SIZE", "NUM_CLASSES", "IMAGE_EXTENSIONS",
-    "resolve_split", "list_images", "read_image", "load_arrays", "arrays_dataset", "load_dataset",
-    "seed_generators", "summarize_dataset",
-]
+__all__ = ["BUNDLED_DATASET", "TRAIN_DIR", "TEST_DIR", "IMAGE_SIZE", "NUM_CLASSES", "IMAGE_EXTENSIONS", "resolve_split",
+           "list_images", "read_image", "load_arrays", "arrays_dataset", "load_dataset", "seed_generators",
+           "summarize_dataset"]
 
 IMAGE_SIZE = 28
 NUM_CLASSES = 10
@@ -40,8 +30,7 @@ CLASS_NAMES = tuple(str(digit) for digit in range(NUM_CLASSES))
 
 
 def _visible(folder: Path) -> list[Path]:
-    """The entries of ``folder`` not starting with a dot, sorted; a broken or looping link among them, or
-    a folder that cannot be read, is a ``CourseError`` naming it."""
+    """The entries of ``folder`` not starting with a dot, sorted; ``CourseError`` for a broken link among them."""
     try:
         entries = sorted(p for p in folder.iterdir() if not p.name.startswith("."))
     except OSError as exc:
@@ -61,10 +50,7 @@ def _is_split(folder: Path) -> bool:
 
 
 def resolve_split(path: Path | str, split: str = "test") -> Path:
-    """Return the split folder to read from ``path``.
-
-    ``path`` may be a split (its sub-folders are digits) or a dataset root holding ``train/`` and
-    ``test/``, in which case ``path/split`` is returned.
+    """The split folder to read from ``path``: ``path`` itself, or ``path/split`` for a dataset root.
 
     >>> resolve_split(BUNDLED_DATASET, "train") == TRAIN_DIR
     True
@@ -93,11 +79,7 @@ def _existing_folder(path: Path | str) -> Path:
 
 
 def list_images(split_dir: Path | str) -> list[tuple[Path, int]]:
-    """List ``(image path, digit)`` pairs of a split folder, checking its layout.
-
-    Raises ``CourseError`` for a missing or empty folder, a sub-folder that is not a digit ``0``..``9``,
-    an empty class folder or a file that is not a supported image.
-    """
+    """The ``(image path, digit)`` pairs of a split folder, its layout checked (``CourseError``)."""
     folder = _existing_folder(split_dir)
     pairs: list[tuple[Path, int]] = []
     class_dirs = [p for p in _visible(folder) if p.is_dir()]
@@ -121,9 +103,7 @@ def list_images(split_dir: Path | str) -> list[tuple[Path, int]]:
 
 
 def decode_image(source: Path | BinaryIO, name: str, max_pixels: int = MAX_IMAGE_PIXELS) -> Image.Image:
-    """Decode an image from a path or a binary file object with Pillow.  The size is checked from the
-    header *before* the pixels are decoded, so a decompression bomb (a tiny file that decodes to billions
-    of pixels) is refused; corrupt or non-image data gets a one-line ``CourseError`` naming ``name``."""
+    """Decode an image (a path or a binary file), refusing a decompression bomb or corrupt data by ``name``."""
     try:
         with warnings.catch_warnings():  # Pillow warns before it refuses; the course's own limit speaks
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)
@@ -140,8 +120,7 @@ def decode_image(source: Path | BinaryIO, name: str, max_pixels: int = MAX_IMAGE
 
 
 def open_image(path: Path | str, max_pixels: int = MAX_IMAGE_PIXELS) -> Image.Image:
-    """Open an image file with Pillow, refusing missing, empty, corrupt or oversized files with a
-    ``CourseError``."""
+    """Open an image file with Pillow; ``CourseError`` for a missing, empty, corrupt or oversized file."""
     path = Path(path)
     if path.is_dir():
         raise CourseError(f"a folder, not an image file: {path}")
@@ -155,10 +134,7 @@ def open_image(path: Path | str, max_pixels: int = MAX_IMAGE_PIXELS) -> Image.Im
 
 
 def to_grayscale(image: Image.Image, name: str = "image") -> Image.Image:
-    """Convert any Pillow image to 8-bit grayscale (``L``); transparent pixels become black background.
-
-    16-bit and 32-bit integer images (``I;16``, ``I``: 16-bit PNGs) are scaled from 0..65535 to 0..255,
-    float images (``F``) from 0..1 when their values lie there, instead of being clipped to white.
+    """Any Pillow image -> 8-bit grayscale (``L``), transparent pixels black, 16-bit and float images scaled.
 
     >>> to_grayscale(Image.new("I;16", (1, 1), 32768)).getpixel((0, 0))
     128
@@ -171,17 +147,12 @@ def to_grayscale(image: Image.Image, name: str = "image") -> Image.Image:
             255.0 if image.mode == "F" else 65535.0)
         return Image.fromarray(np.clip(np.rint(values * (255.0 / full_scale)), 0, 255).astype(np.uint8), "L")
     try:
-        return _to_l(image)
+        if "A" in image.getbands() or image.mode == "P" and "transparency" in image.info:
+            rgba = image.convert("RGBA")
+            return Image.alpha_composite(Image.new("RGBA", rgba.size, (0, 0, 0, 255)), rgba).convert("L")
+        return image.convert("L")
     except ValueError:
         raise CourseError(f"unsupported image mode {image.mode}: {name}") from None
-
-
-def _to_l(image: Image.Image) -> Image.Image:
-    if "A" in image.getbands() or image.mode == "P" and "transparency" in image.info:
-        rgba = image.convert("RGBA")
-        background = Image.new("RGBA", rgba.size, (0, 0, 0, 255))
-        return Image.alpha_composite(background, rgba).convert("L")
-    return image.convert("L")
 
 
 def read_image(path: Path | str, size: int = IMAGE_SIZE) -> np.ndarray:
@@ -212,11 +183,7 @@ def _load_uint8(signature: tuple[str, float, int], size: int) -> tuple[np.ndarra
 
 def load_arrays(split_dir: Path | str, size: int = IMAGE_SIZE, return_paths: bool = False,
                 normalize: bool = True) -> tuple[np.ndarray, ...]:
-    """Load a split folder as numpy arrays: ``images`` ``(n, 28, 28, 1)`` and integer ``labels`` ``(n,)``
-    taken from the folder names.  Images are float32 in [0, 1], or the raw uint8 pixels [0, 255] with
-    ``normalize=False``.  With ``return_paths`` also the file paths.
-
-    Decoded images are cached in memory per folder, so loading the same split twice is instant.
+    """A split folder as ``images`` ``(n, 28, 28, 1)`` in [0, 1] (or uint8), ``labels`` (and paths); cached.
 
     >>> images, labels = load_arrays(TEST_DIR)
     >>> images.shape, images.dtype, float(images.max()), labels[:3]
@@ -233,20 +200,10 @@ def load_arrays(split_dir: Path | str, size: int = IMAGE_SIZE, return_paths: boo
 
 def arrays_dataset(images: np.ndarray, labels: np.ndarray, batch_size: int = 32, shuffle: bool = False,
                    seed: int = 42, categorical: bool = True) -> Any:
-    """In-memory images and integer labels -> a cached, batched, prefetched ``tf.data.Dataset``.
-
-    Labels become one-hot (``categorical=True``, as the seed's ``class_mode="categorical"``) or stay
-    integers.  With ``shuffle=True`` the order changes every epoch, reproducibly for a given ``seed``.
-
-    The data is already in memory, so preparing a batch is only shuffling and copying: one background
-    thread does it, two batches ahead, and tf.data's autotuner is off.  On a 2-core laptop the
-    autotuner's own threads can take CPU time from the training step (in some runs epochs took 1.26 s
-    instead of 0.85 s; ``python -m benchmarks --ablation`` measures it); the batches and their order do
-    not change.
-    """
+    """Images and integer labels -> a cached, batched ``tf.data.Dataset`` (labels one-hot or integers), shuffled
+    every epoch if asked; one thread prepares batches, no autotuner: its threads slow a 2-core CPU (README)."""
     import keras
     import tensorflow as tf
-
     targets = keras.utils.to_categorical(labels, NUM_CLASSES) if categorical else np.asarray(labels)
     dataset = tf.data.Dataset.from_tensor_slices((images, targets)).cache()
     if shuffle:
@@ -259,25 +216,15 @@ def arrays_dataset(images: np.ndarray, labels: np.ndarray, batch_size: int = 32,
 
 def load_dataset(split_dir: Path | str, batch_size: int = 32, shuffle: bool = False,
                  seed: int = 42, categorical: bool = True) -> Any:
-    """Load a split folder as a batched ``tf.data.Dataset`` of ``(images, labels)``.
-
-    Images are ``(28, 28, 1)`` float32 in [0, 1]; labels are one-hot or integers (see ``arrays_dataset``).
-    The dataset is cached in memory and prefetched; ``shuffle=True`` reshuffles every epoch.
-    """
+    """A split folder (``load_arrays``) as a ``tf.data.Dataset`` of ``(images, labels)`` (``arrays_dataset``)."""
     images, labels = load_arrays(split_dir)
     return arrays_dataset(images, labels, batch_size, shuffle, seed, categorical)
 
 
 def seed_generators(train_dir: Path | str = TRAIN_DIR, test_dir: Path | str = TEST_DIR,
                     batch_size: int = 32, seed: int = 42) -> tuple[Any, Any]:
-    """The seed's own pipeline: ``ImageDataGenerator(rescale=1/255).flow_from_directory(...)``.
-
-    Keras 3 removed ``ImageDataGenerator`` from ``keras``; TensorFlow 2.21 still ships the legacy class
-    as ``tf.keras.preprocessing.image.ImageDataGenerator``.  ``classes=["0", ..., "9"]`` pins the labels
-    to the folder names (the seed relied on alphabetical order).  Returns ``(train_flow, test_flow)``.
-    """
+    """The seed's ``ImageDataGenerator(rescale=1/255).flow_from_directory`` pair ``(train_flow, test_flow)``."""
     import tensorflow as tf
-
     for folder in (train_dir, test_dir):
         list_images(folder)  # clear errors before Keras sees the folder
     generator = tf.keras.preprocessing.image.ImageDataGenerator(rescale=1.0 / 255)
@@ -308,10 +255,7 @@ def summarize_split(split_dir: Path | str) -> dict[str, Any]:
 
 
 def summarize_dataset(path: Path | str = BUNDLED_DATASET) -> dict[str, dict[str, Any]]:
-    """Validate and summarize a dataset root (``train/`` and ``test/``) or a single split folder.
-
-    Returns ``{split name: summary}``; a single split is reported under its folder name.
-    """
+    """Validate and summarize a dataset root or a split folder: ``{split (or folder) name: summary}``."""
     folder = _existing_folder(path)
     splits = [folder / name for name in ("train", "test") if (folder / name).is_dir()]
     if splits and not _is_split(folder):

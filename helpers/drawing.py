@@ -1,18 +1,6 @@
-"""The drawing pad's canvas: a small custom widget (``anywidget``) whose browser side owns the drawing.
-
-The front end, ``drawing_pad.js`` beside this file, draws the strokes itself and, each time the pen goes up,
-sends the pixels to Python in the ``pixels`` trait: ``size * size`` bytes, one gray level (0 black .. 255
-white) per pixel, row by row.  Its **Clear** button sends empty bytes.  Python only watches ``pixels``
-(``helpers.widgets.drawing_pad`` predicts from them), so a test drives the pad by setting the trait::
-
-    pad = DrawingCanvas()
-    pad.pixels = bytes(280 * 280)   # what the browser sends for a black square
-    pad.clear()                     # what Clear does
-
-Every view starts from ``pixels``, so the pad keeps working, and shows the same drawing, after a page
-reload, in a reopened tab or in a re-run cell; and it needs no JupyterLab extension of its own beyond
-anywidget's, so it also runs in VS Code and Colab.
-"""
+"""The drawing pad's canvas: a small ``anywidget`` whose browser side (``drawing_pad.js``) draws the strokes
+and, each time the pen goes up, sends the pixels in ``pixels`` (``size * size`` gray bytes; Clear: none).
+Python watches only ``pixels``, and every view starts from it, so the drawing survives a page reload."""
 
 from __future__ import annotations
 

@@ -2,8 +2,5 @@
 
 
 class CourseError(ValueError):
-    """A problem with the user's input, described in one line that names the file or value at fault.
-
-    The CLI prints it as ``error: <message>`` and exits with status 2; notebooks and widgets show the
-    message.  Anything else that goes wrong is a bug in the course and keeps its traceback.
-    """
+    """A problem with the user's input, in one line naming the file or value at fault (the CLI: ``error: ...``,
+    status 2).  Anything else that goes wrong is a bug in the course and keeps its traceback."""

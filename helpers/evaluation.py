@@ -1,5 +1,4 @@
-"""Evaluating a trained model: loss and accuracy, the confusion matrix, per-class precision/recall/F1
-(from scikit-learn) and the misclassified samples."""
+"""Evaluating a trained model: loss, accuracy, confusion matrix, per-class report and the mistakes."""
 
 from __future__ import annotations
 
@@ -21,30 +20,16 @@ def predict_probabilities(model: Any, images: np.ndarray, batch_size: int = 256)
 
 
 def predict_one(model: Any, image: np.ndarray) -> np.ndarray:
-    """Class probabilities ``(10,)`` for one ``(28, 28)`` or ``(28, 28, 1)`` image.
-
-    Uses ``model.predict_on_batch`` instead of ``model.predict``: for a single image ``predict`` builds a
-    dataset, callbacks and a prediction loop on every call (tens to hundreds of milliseconds), while
-    ``predict_on_batch`` runs Keras's compiled prediction step, traced once per model and then reused
-    (about a millisecond; the first call pays the tracing).  Calling the model eagerly,
-    ``model(batch, training=False)``, gives the same numbers but re-runs each layer in Python (~10 ms on a
-    busy 2-core CPU).  ``python -m benchmarks`` measures all three.  This keeps widgets snappy.
-    """
+    """Class probabilities ``(10,)`` for one image, with ``predict_on_batch``: about a millisecond, where
+    ``predict`` sets up a prediction loop per call and eager calls re-run each layer in Python (benchmarks)."""
     batch = np.asarray(image, dtype=np.float32).reshape(1, 28, 28, 1)
     return np.asarray(model.predict_on_batch(batch))[0]
 
 
 def log_probabilities(model: Any, images: np.ndarray, batch_size: int = 256) -> np.ndarray | None:
-    """``log p`` of every class ``(n, 10)``, computed from the logits under the last layer's softmax, as
-    Keras's loss does during ``fit`` and ``evaluate``; ``None`` when the last layer is not a softmax
-    ``Dense`` layer (a committee that averages probabilities, say).
-
-    Why not ``np.log(probabilities)``?  A probability below about 1e-38 is 0.0 in float32, and Keras's
-    probability-based loss clips it to 1e-7 anyway; from the logits, ``log p`` is exact even for a
-    hopeless mistake (``log p = -40``, a loss of 40, not 16.1).
-    """
+    """``log p`` of every class ``(n, 10)`` from the logits under a softmax ``Dense`` last layer, as Keras's
+    loss does (exact even where ``p`` is 0.0 in float32); ``None`` for any other last layer (a committee)."""
     import keras
-
     last = model.layers[-1]
     activation = getattr(last, "activation", None)
     if not isinstance(last, keras.layers.Dense) or getattr(activation, "__name__", "") != "softmax":
@@ -58,9 +43,7 @@ def log_probabilities(model: Any, images: np.ndarray, batch_size: int = 256) -> 
 
 def cross_entropy(labels: np.ndarray, probabilities: np.ndarray | None = None,
                   log_probs: np.ndarray | None = None) -> np.ndarray:
-    """Categorical cross-entropy of every image, ``-log p(true digit)``: from ``log_probs`` when given
-    (exact, as Keras computes it from the logits), else from ``probabilities`` clipped at 1e-7 (as Keras
-    computes it when it only has probabilities).
+    """``-log p(true digit)`` of every image, from ``log_probs``, else ``probabilities`` clipped at 1e-7, as Keras.
 
     >>> cross_entropy(np.array([0, 1]), np.array([[0.5, 0.5], [0.0, 1.0]])).round(4).tolist()
     [0.6931, 0.0]
@@ -77,14 +60,12 @@ def cross_entropy(labels: np.ndarray, probabilities: np.ndarray | None = None,
 def confusion(labels: np.ndarray, predictions: np.ndarray) -> np.ndarray:
     """The 10x10 confusion matrix: row = true digit, column = predicted digit (scikit-learn)."""
     from sklearn.metrics import confusion_matrix
-
     return confusion_matrix(labels, predictions, labels=list(range(NUM_CLASSES)))
 
 
 def per_class_report(labels: np.ndarray, predictions: np.ndarray) -> dict[str, Any]:
     """Precision, recall, F1 and support per digit, plus averages (scikit-learn's ``classification_report``)."""
     from sklearn.metrics import classification_report
-
     return classification_report(labels, predictions, labels=list(range(NUM_CLASSES)), target_names=CLASS_NAMES,
                                  output_dict=True, zero_division=0)
 
@@ -92,7 +73,6 @@ def per_class_report(labels: np.ndarray, predictions: np.ndarray) -> dict[str, A
 def report_text(labels: np.ndarray, predictions: np.ndarray) -> str:
     """The same report as a printable table."""
     from sklearn.metrics import classification_report
-
     return classification_report(labels, predictions, labels=list(range(NUM_CLASSES)), target_names=CLASS_NAMES,
                                  digits=4, zero_division=0)
 
@@ -117,13 +97,8 @@ def most_confused_pairs(matrix: np.ndarray, top: int = 5) -> list[tuple[int, int
 
 
 def evaluate_model(model: Any, images: np.ndarray, labels: np.ndarray) -> dict[str, Any]:
-    """Everything about a model on one split: ``loss``, ``accuracy``, ``n``, ``predictions``,
-    ``probabilities``, ``confusion_matrix``, ``report`` (per class) and ``misclassified`` indices.
-
-    Loss is the mean categorical cross-entropy, computed as ``model.evaluate`` computes it: from the
-    logits when the last layer is a softmax (``log_probabilities``), else from clipped probabilities.
-    ``image_losses`` holds each image's share.
-    """
+    """Everything about a model on one split: ``loss`` (as ``model.evaluate`` computes it), ``accuracy``,
+    ``predictions``, ``confusion_matrix``, ``report``, ``misclassified`` indices and more."""
     probabilities = predict_probabilities(model, images)
     predictions = probabilities.argmax(axis=1)
     image_losses = cross_entropy(labels, probabilities, log_probabilities(model, images))

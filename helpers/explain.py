@@ -1,14 +1,6 @@
-"""Looking inside a trained CNN: its filters, its feature maps, which pixels drove a prediction
-(saliency and Grad-CAM) and how its Dense layer arranges the digits (PCA and t-SNE in 2-D).
-
-Used by notebook 09.  The functions take any of the course's ``keras.Sequential`` models (built with
-``keras.Input``, so their layers already have outputs) or a model loaded from a ``.keras``/``.h5`` file.
-
-Scores: saliency and Grad-CAM differentiate the **pre-softmax score** (the logit) of a class.  For our
-models the last layer is ``Dense(10, softmax)``, so the logit is computed from that layer's own kernel
-and bias; for a model whose last layer is anything else the log of the class probability is used.  The
-logit is preferred because softmax couples the classes: the gradient of a probability that is already
-0.999 is almost zero everywhere.
+"""Looking inside a trained CNN (notebook 09): filters, feature maps, which pixels drove a prediction
+(saliency, Grad-CAM) and the Dense layer in 2-D.  Saliency and Grad-CAM differentiate a class's pre-softmax
+**logit**: the gradient of a probability that is already 0.999 is almost zero everywhere.
 """
 
 from __future__ import annotations
@@ -26,7 +18,6 @@ EMBED_METHODS = ("pca", "tsne")
 
 
 # --- model plumbing -------------------------------------------------------------------------------
-
 def _layer(model: Any, layer_name: str) -> Any:
     names = [layer.name for layer in model.layers]
     if layer_name not in names:
@@ -37,7 +28,6 @@ def _layer(model: Any, layer_name: str) -> Any:
 def _submodel(model: Any, outputs: Any) -> Any:
     """A model from the input of ``model`` to ``outputs`` (one layer output or a list of them)."""
     import keras
-
     return keras.Model(inputs=model.inputs[0], outputs=outputs)
 
 
@@ -55,35 +45,20 @@ def _scale_to_unit(values: np.ndarray) -> np.ndarray:
     return values / top if top > 0 else np.zeros_like(values)
 
 
-def _uses_logits(model: Any) -> bool:
-    """True when the last layer is ``Dense(..., activation="softmax")``: then its logits can be computed."""
-    import keras
-
-    last = model.layers[-1]
-    return isinstance(last, keras.layers.Dense) and last.get_config().get("activation") == "softmax"
-
-
 def _class_scores(model: Any, features: Any) -> Any:
-    """The class scores from the input of the last layer (``features``): the pre-softmax logits when the
-    last layer is a softmax ``Dense``, otherwise the log of the probabilities it returns."""
+    """The class scores from the last layer's input: its logits for a softmax ``Dense``, else log probabilities."""
+    import keras
     import tensorflow as tf
-
     last = model.layers[-1]
-    if _uses_logits(model):
+    if isinstance(last, keras.layers.Dense) and last.get_config().get("activation") == "softmax":
         return tf.matmul(features, last.kernel) + last.bias
     return tf.math.log(last(features) + 1e-12)
 
 
 def _forward(model: Any, x: Any, tape: Any = None, watch_after: str | None = None) -> tuple[Any, Any]:
-    """Run a ``Sequential`` model's layers one by one on ``x`` (inference mode) up to the last one.
-
-    Returns ``(output of layer watch_after or None, input of the last layer)``; the first is watched by
-    ``tape``.  Calling the layers directly, instead of a ``keras.Model`` built from ``layer.output``, keeps
-    one single path from input to score: a model loaded from a file holds several copies of its graph,
-    and a gradient between outputs of two different copies would be ``None``.
-    """
+    """Run the layers but the last on ``x``: ``(output of watch_after, watched by tape, or None; the last layer's
+    input)``.  One path from input to score: between two of a loaded model's graph copies a gradient is None."""
     import keras
-
     if not isinstance(model, keras.Sequential):
         raise CourseError(f"saliency and Grad-CAM need a keras.Sequential model, got {type(model).__name__}")
     watched = None
@@ -97,11 +72,8 @@ def _forward(model: Any, x: Any, tape: Any = None, watch_after: str | None = Non
 
 
 def _centre_and_stride(model: Any, layer_name: str) -> tuple[float, float]:
-    """Where the feature maps of ``layer_name`` sit on the input: map cell ``k`` is centred on input pixel
-    ``offset + stride * k``.  Each ``valid`` convolution or pooling before it shifts the centre by half its
-    window; strides multiply."""
+    """``(offset, stride)``: cell ``k`` of ``layer_name``'s maps is centred on input pixel ``offset + stride * k``."""
     import keras
-
     offset, stride = 0.0, 1.0
     for layer in model.layers:
         if isinstance(layer, (keras.layers.Conv2D, keras.layers.MaxPooling2D, keras.layers.AveragePooling2D)):
@@ -116,8 +88,7 @@ def _centre_and_stride(model: Any, layer_name: str) -> tuple[float, float]:
 
 
 def _to_pixels(grid: np.ndarray, offset: float, stride: float, size: int = 28) -> np.ndarray:
-    """Bilinear interpolation of a square ``grid`` whose cell ``k`` is centred on pixel ``offset + stride*k``
-    onto the ``size x size`` pixel grid (values beyond the outer cells are held constant)."""
+    """Bilinear interpolation of a square ``grid`` (see ``_centre_and_stride``) onto ``size x size`` pixels."""
     cells = grid.shape[0]
     position = np.clip((np.arange(size) - offset) / stride, 0, cells - 1)
     weights = np.zeros((size, cells), dtype=np.float32)
@@ -130,13 +101,8 @@ def _to_pixels(grid: np.ndarray, offset: float, stride: float, size: int = 28) -
 
 
 # --- what the layers hold -------------------------------------------------------------------------
-
 def first_layer_filters(model: Any, layer_name: str = "conv1") -> np.ndarray:
-    """The 3x3 kernels of a one-channel convolution as an array ``(filters, 3, 3)``.
-
-    >>> first_layer_filters(build_cnn()).shape          # doctest: +SKIP
-    (32, 3, 3)
-    """
+    """The 3x3 kernels of a one-channel convolution as an array ``(filters, 3, 3)``."""
     layer = _layer(model, layer_name)
     weights = layer.get_weights()
     if not weights or np.ndim(weights[0]) != 4:
@@ -148,17 +114,9 @@ def first_layer_filters(model: Any, layer_name: str = "conv1") -> np.ndarray:
 
 
 def feature_maps(model: Any, image: np.ndarray, layer_names: Sequence[str] | None = None) -> dict[str, np.ndarray]:
-    """The activations of one ``(28, 28)`` or ``(28, 28, 1)`` image after each named layer, as
-    ``{layer name: array (height, width, channels)}`` in layer order.
-
-    By default every ``Conv2D`` and ``MaxPooling2D`` layer is used.
-
-    >>> maps = feature_maps(model, images[0])            # doctest: +SKIP
-    >>> {name: m.shape for name, m in maps.items()}      # doctest: +SKIP
-    {'conv1': (26, 26, 32), 'pool1': (13, 13, 32), 'conv2': (11, 11, 64), 'pool2': (5, 5, 64)}
-    """
+    """The activations of one image after each named layer (default: every ``Conv2D`` and ``MaxPooling2D``),
+    as ``{layer name: array (height, width, channels)}`` in layer order."""
     import keras
-
     if layer_names is None:
         layer_names = [layer.name for layer in model.layers
                        if isinstance(layer, (keras.layers.Conv2D, keras.layers.MaxPooling2D))]
@@ -173,32 +131,18 @@ def feature_maps(model: Any, image: np.ndarray, layer_names: Sequence[str] | Non
 
 
 def layer_activations(model: Any, images: np.ndarray, layer_name: str = "dense", batch_size: int = 256) -> np.ndarray:
-    """The outputs of one layer for a batch of images, flattened to ``(n, units)``.
-
-    >>> layer_activations(model, test_images).shape      # doctest: +SKIP
-    (2000, 128)
-    """
+    """The outputs of one layer for a batch of images, flattened to ``(n, units)``."""
     sub = _submodel(model, _layer(model, layer_name).output)
     values = np.asarray(sub.predict(np.asarray(images, dtype=np.float32), batch_size=batch_size, verbose=0))
     return values.reshape(len(values), -1)
 
 
 # --- which pixels drove a prediction --------------------------------------------------------------
-
 def saliency_map(model: Any, image: np.ndarray, class_index: int | None = None, smooth_samples: int = 0,
                  noise: float = 0.15, seed: int = 42) -> np.ndarray:
-    """How much each pixel moves the class score: ``|d score / d pixel|``, a ``(28, 28)`` map in [0, 1].
-
-    ``class_index`` defaults to the predicted digit.  The score is the pre-softmax logit (see the module
-    docstring).  With ``smooth_samples > 0`` this is *SmoothGrad*: the absolute gradients of that many
-    copies of the image with Gaussian noise (standard deviation ``noise``, seeded) are averaged, which
-    makes the map less speckled.
-
-    >>> saliency_map(model, images[0]).shape            # doctest: +SKIP
-    (28, 28)
-    """
+    """``|d logit / d pixel|`` of the class (default: the predicted digit) as a ``(28, 28)`` map in [0, 1];
+    with ``smooth_samples > 0``, *SmoothGrad*: the mean over that many noisy copies of the image."""
     import tensorflow as tf
-
     x = _one_image(image)
     if class_index is None:
         class_index = int(np.argmax(np.asarray(model(x, training=False))[0]))
@@ -217,19 +161,9 @@ def saliency_map(model: Any, image: np.ndarray, class_index: int | None = None, 
 
 
 def grad_cam(model: Any, image: np.ndarray, layer_name: str = "conv2", class_index: int | None = None) -> np.ndarray:
-    """Grad-CAM: where in the image the feature maps of ``layer_name`` support the class, as a ``(28, 28)``
-    heatmap in [0, 1].
-
-    Each channel of the layer's output is weighted by the mean gradient of the class logit with respect
-    to it; the weighted sum, with negative values cut to 0 (ReLU), is interpolated (bilinear) from the
-    layer's grid (11x11 for ``conv2``, whose cell ``k`` is centred on input pixel ``3.5 + 2k``) to the
-    28x28 pixels.  ``class_index`` defaults to the predicted digit.
-
-    >>> grad_cam(model, images[0]).shape                # doctest: +SKIP
-    (28, 28)
-    """
+    """Grad-CAM: where the feature maps of ``layer_name`` support the class (default: the predicted digit),
+    as a ``(28, 28)`` heatmap in [0, 1]."""
     import tensorflow as tf
-
     layer = _layer(model, layer_name)
     if len(layer.output.shape) != 4:
         raise CourseError(f"layer {layer_name!r} has no 2-D feature maps; pick a Conv2D or pooling layer")
@@ -247,15 +181,8 @@ def grad_cam(model: Any, image: np.ndarray, layer_name: str = "conv2", class_ind
 
 
 # --- the Dense layer in two dimensions -----------------------------------------------------------
-
 def embed_2d(activations: np.ndarray, method: str = "pca", seed: int = 42) -> np.ndarray:
-    """Project ``(n, units)`` activations to ``(n, 2)`` points with scikit-learn.
-
-    ``"pca"``: the two directions of largest variance (a linear projection, fast).  ``"tsne"``: t-SNE with
-    ``init="pca"``, ``perplexity=30`` (less for tiny inputs) and ``random_state=seed``; it keeps
-    neighbours together but distances between clusters mean little.  t-SNE runs on one thread: the
-    result is identical, and on a small, busy CPU its OpenMP threads mostly wait for each other (200
-    points took 0.6 s on one thread and 13 s with the default threads on a loaded 2-core machine).
+    """Project ``(n, units)`` activations to ``(n, 2)`` points with scikit-learn's PCA or t-SNE.
 
     >>> embed_2d(np.random.rand(50, 8)).shape
     (50, 2)
@@ -263,41 +190,28 @@ def embed_2d(activations: np.ndarray, method: str = "pca", seed: int = 42) -> np
     data = np.asarray(activations, dtype=np.float32).reshape(len(activations), -1)
     if method == "pca":
         from sklearn.decomposition import PCA
-
         return PCA(n_components=2, random_state=seed).fit_transform(data)
     if method == "tsne":
         from sklearn.manifold import TSNE
         from threadpoolctl import threadpool_limits
-
         perplexity = min(30.0, (len(data) - 1) / 3)
         tsne = TSNE(n_components=2, init="pca", perplexity=perplexity, random_state=seed)
-        with threadpool_limits(limits=1):  # same result; OpenMP threads made it many times slower on 2 busy cores
+        # one thread, same result: on a busy 2-core CPU OpenMP threads made 200 points take 13 s instead of 0.6 s
+        with threadpool_limits(limits=1):
             return tsne.fit_transform(data)
     raise CourseError(f"unknown embedding method {method!r}; choose one of: {', '.join(EMBED_METHODS)}")
 
 
 # --- figures ---------------------------------------------------------------------------------------
-
-def _dpi() -> float:
-    return plt.rcParams["figure.dpi"]
-
-
-def _no_ticks(ax: Any) -> None:
-    ax.set_xticks([])
-    ax.set_yticks([])
-
-
 def plot_filters(kernels: np.ndarray, title: str = "First-layer filters (3x3 kernels)", columns: int = 8) -> Figure:
-    """The kernels ``(n, 3, 3)`` of the first convolution as small images on one shared colour scale:
-    red weights add the pixel's brightness to the output, blue ones subtract it."""
+    """The kernels ``(n, 3, 3)`` of the first convolution on one colour scale (red adds, blue subtracts)."""
     kernels = np.asarray(kernels)
     rows = int(np.ceil(len(kernels) / columns))
     limit = float(np.abs(kernels).max()) or 1.0
-    fig, axes = plt.subplots(rows, columns, figsize=(columns * 0.9 + 0.8, rows * 0.95 + 0.5), dpi=_dpi(),
-                             squeeze=False)
+    fig, axes = plt.subplots(rows, columns, figsize=(columns * 0.9 + 0.8, rows * 0.95 + 0.5), squeeze=False)
     image = None
     for index, ax in enumerate(axes.flat):
-        _no_ticks(ax)
+        ax.set(xticks=[], yticks=[])
         if index < len(kernels):
             image = ax.imshow(kernels[index], cmap="RdBu_r", vmin=-limit, vmax=limit)
             ax.set_title(f"#{index}", fontsize=7, pad=2)
@@ -312,16 +226,15 @@ def plot_filters(kernels: np.ndarray, title: str = "First-layer filters (3x3 ker
 
 def plot_feature_maps(maps: dict[str, np.ndarray], max_channels: int = 8,
                       title: str = "Feature maps, first channels of each layer") -> Figure:
-    """One row per layer of ``feature_maps(...)``, showing its first ``max_channels`` channels (bright =
-    strong activation; each map on its own scale).  The row label gives the layer's map size."""
+    """One row per layer of ``feature_maps(...)``: its first ``max_channels`` channels, each on its own scale."""
     names = list(maps)
     fig, axes = plt.subplots(len(names), max_channels, figsize=(max_channels * 1.0 + 1.2, len(names) * 1.15 + 0.5),
-                             dpi=_dpi(), squeeze=False)
+                             squeeze=False)
     for row, name in enumerate(names):
         values = np.asarray(maps[name])
         for column in range(max_channels):
             ax = axes[row, column]
-            _no_ticks(ax)
+            ax.set(xticks=[], yticks=[])
             if column < values.shape[-1]:
                 ax.imshow(values[..., column], cmap="viridis")
                 if row == 0:
@@ -338,22 +251,21 @@ def plot_feature_maps(maps: dict[str, np.ndarray], max_channels: int = 8,
 
 def plot_saliency(image: np.ndarray, saliency: np.ndarray, gradcam: np.ndarray | None = None,
                   title: str = "Which pixels drove the prediction", gradcam_label: str = "Grad-CAM (conv2)") -> Figure:
-    """The digit, its saliency map, its Grad-CAM map (if given) and the Grad-CAM map (else the saliency)
-    laid over the digit.  All maps on the [0, 1] scale the functions above return."""
+    """The digit, its saliency map, its Grad-CAM map (if given) and the last of them laid over the digit."""
     digit = np.asarray(image).reshape(28, 28)
     panels = [(digit, "input digit", "gray"), (saliency, "saliency |d score/d pixel|", "hot")]
     if gradcam is not None:
         panels.append((gradcam, gradcam_label, "jet"))
     overlay = gradcam if gradcam is not None else saliency
-    fig, axes = plt.subplots(1, len(panels) + 1, figsize=(2.2 * (len(panels) + 1), 2.6), dpi=_dpi())
+    fig, axes = plt.subplots(1, len(panels) + 1, figsize=(2.2 * (len(panels) + 1), 2.6))
     for ax, (values, name, cmap) in zip(axes, panels):
         ax.imshow(values, cmap=cmap, vmin=0, vmax=1)
         ax.set_title(name, fontsize=8)
-        _no_ticks(ax)
+        ax.set(xticks=[], yticks=[])
     axes[-1].imshow(digit, cmap="gray", vmin=0, vmax=1)
     axes[-1].imshow(overlay, cmap="jet" if gradcam is not None else "hot", alpha=0.45, vmin=0, vmax=1)
     axes[-1].set_title("overlay on the digit", fontsize=8)
-    _no_ticks(axes[-1])
+    axes[-1].set(xticks=[], yticks=[])
     fig.suptitle(title, fontsize=10)
     fig.tight_layout()
     return fig
@@ -362,13 +274,10 @@ def plot_saliency(image: np.ndarray, saliency: np.ndarray, gradcam: np.ndarray |
 def plot_embedding(points: np.ndarray, labels: np.ndarray, title: str = "Dense-layer activations in 2-D",
                    xlabel: str = "component 1", ylabel: str = "component 2",
                    highlight: np.ndarray | None = None, highlight_label: str = "mistakes") -> Figure:
-    """A scatter plot of 2-D points coloured by digit, each digit also written at its cluster's centre
-    (the median of its points), with a legend.  Points whose indices are in ``highlight`` (e.g. the
-    misclassified digits) are marked with black crosses."""
+    """2-D points coloured and labelled by digit; the indices in ``highlight`` marked with black crosses."""
     import matplotlib.patheffects as effects
-
     points, labels = np.asarray(points), np.asarray(labels)
-    fig, ax = plt.subplots(figsize=(6.2, 5.0), dpi=_dpi())
+    fig, ax = plt.subplots(figsize=(6.2, 5.0))
     colors = plt.get_cmap("tab10")
     for digit in range(10):
         mine = points[labels == digit]

@@ -1,8 +1,5 @@
 """Convert the original MNIST IDX files (``train-images-idx3-ubyte.gz`` ...) into the course's folder
-layout ``OUT_DIR/<digit>/<digit>_<index>.png``, so the full MNIST trains with the same helpers.
-
-    python -m helpers import-idx train-images-idx3-ubyte.gz train-labels-idx1-ubyte.gz ~/mnist/train
-"""
+layout ``OUT_DIR/<digit>/<digit>_<index>.png`` (``python -m helpers import-idx``)."""
 
 from __future__ import annotations
 
@@ -50,9 +47,7 @@ def read_idx(path: Path | str) -> np.ndarray:
 
 
 def import_idx(images_path: Path | str, labels_path: Path | str, out_dir: Path | str) -> dict[str, int]:
-    """Write the images of an IDX pair as PNGs in class folders under ``out_dir`` (which must not exist
-    or be empty).  Written to a temporary folder first, then renamed: never half a dataset.  Only the
-    digits that occur get a class folder (the course refuses empty ones).  Returns the count per digit."""
+    """Write an IDX pair as PNGs in class folders under a new or empty ``out_dir``, all or nothing; counts per digit."""
     out_dir = check_output_place(out_dir, folder=True)
     if out_dir.is_dir() and any(out_dir.iterdir()):
         raise CourseError(f"output folder exists and is not empty: {out_dir}")

@@ -1,8 +1,5 @@
-"""The CNNs of the course.
-
-``build_cnn`` is the seed's model exactly (225,034 parameters).  Notebook 03 builds the same model one
-layer per cell and asserts it matches this one; the helpers use it for the CLI and for load-or-train.
-"""
+"""The CNNs of the course.  ``build_cnn`` is the seed's model exactly (225,034 parameters); notebook 03
+builds it one layer per cell and checks it against this one."""
 
 from __future__ import annotations
 
@@ -14,65 +11,35 @@ REFERENCE_PARAMETERS = 225_034
 
 
 def build_cnn(name: str = "mnist_cnn") -> Any:
-    """The seed's CNN: Conv2D(32, 3x3, ReLU) -> MaxPooling2D(2x2) -> Conv2D(64, 3x3, ReLU) ->
-    MaxPooling2D(2x2) -> Flatten -> Dense(128, ReLU) -> Dense(10, softmax), valid padding.
-
-    Layers are named, so building the model twice in one kernel gives the same summary.
+    """The seed's CNN, ``build_custom_cnn``'s defaults: Conv2D(32, 3x3, ReLU) -> MaxPooling2D(2x2) -> Conv2D(64,
+    3x3, ReLU) -> MaxPooling2D(2x2) -> Flatten -> Dense(128, ReLU) -> Dense(10, softmax), valid padding.
 
     >>> build_cnn().count_params()
     225034
     """
-    import keras
-    from keras import layers
-
-    return keras.Sequential(
-        [
-            keras.Input(shape=(IMAGE_SIZE, IMAGE_SIZE, 1), name="digit"),
-            layers.Conv2D(32, (3, 3), activation="relu", name="conv1"),
-            layers.MaxPooling2D((2, 2), name="pool1"),
-            layers.Conv2D(64, (3, 3), activation="relu", name="conv2"),
-            layers.MaxPooling2D((2, 2), name="pool2"),
-            layers.Flatten(name="flatten"),
-            layers.Dense(128, activation="relu", name="dense"),
-            layers.Dense(NUM_CLASSES, activation="softmax", name="probabilities"),
-        ],
-        name=name,
-    )
+    return build_custom_cnn(name=name)
 
 
 def augmentation_layers(rotation_degrees: float = 15, shift: float = 0.1, zoom: float = 0.1, seed: int = 42) -> Any:
-    """Random rotations, shifts and zooms as Keras preprocessing layers.
-
-    They are active only while training (``training=True``) and pass images through unchanged at
-    prediction time, so the saved model needs no special handling.
-    """
+    """Random rotations, shifts and zooms as Keras preprocessing layers (active only while training)."""
     import keras
     from keras import layers
-
-    return keras.Sequential(
-        [
-            layers.RandomRotation(rotation_degrees / 360, fill_mode="constant", seed=seed, name="rotate"),
-            layers.RandomTranslation(shift, shift, fill_mode="constant", seed=seed + 1, name="shift"),
-            layers.RandomZoom(zoom, fill_mode="constant", seed=seed + 2, name="zoom"),
-        ],
-        name="augment",
-    )
+    return keras.Sequential([
+        layers.RandomRotation(rotation_degrees / 360, fill_mode="constant", seed=seed, name="rotate"),
+        layers.RandomTranslation(shift, shift, fill_mode="constant", seed=seed + 1, name="shift"),
+        layers.RandomZoom(zoom, fill_mode="constant", seed=seed + 2, name="zoom"),
+    ], name="augment")
 
 
 def build_custom_cnn(filters: tuple[int, int] = (32, 64), dense_units: int = 128, dropout: float = 0.0,
                      batch_norm: bool = False, augment: bool = False, name: str = "custom_cnn") -> Any:
-    """The seed's architecture with knobs: filters of the two convolutions, Dense units, dropout before
-    the last two Dense layers, batch normalization after each convolution, data augmentation in front.
-
-    With the defaults it *is* the reference model (225,034 parameters), so each knob's effect can be
-    measured one at a time (notebook 10) or played with (notebook 08).
+    """The seed's architecture with knobs (notebooks 08, 10): filters, Dense units, dropout, batch norm, augmentation.
 
     >>> build_custom_cnn().count_params()
     225034
     """
     import keras
     from keras import layers
-
     stack: list[Any] = [keras.Input(shape=(IMAGE_SIZE, IMAGE_SIZE, 1), name="digit")]
     if augment:
         stack.append(augmentation_layers())
@@ -92,12 +59,7 @@ def build_custom_cnn(filters: tuple[int, int] = (32, 64), dense_units: int = 128
 
 
 def build_improved_cnn(name: str = "improved_cnn", seed: int = 42) -> Any:
-    """One improved CNN (a member of the ``--recipe improved`` committee): data augmentation in front,
-    two 3x3 convolutions per block with batch normalization, dropout before and after Dense(128).
-
-    Fewer parameters than the reference (198,442 vs 225,034): the gain comes from regularization and
-    augmentation, not size.  ``seed`` drives the augmentation's random draws.
-    """
+    """One member of the ``--recipe improved`` committee: augmentation, batch normalization, dropout."""
     import keras
     from keras import layers
 
@@ -105,36 +67,27 @@ def build_improved_cnn(name: str = "improved_cnn", seed: int = 42) -> Any:
         return [layers.Conv2D(filters, (3, 3), use_bias=False, name=f"conv{label}"),
                 layers.BatchNormalization(name=f"bn{label}"), layers.ReLU(name=f"relu{label}")]
 
-    return keras.Sequential(
-        [
-            keras.Input(shape=(IMAGE_SIZE, IMAGE_SIZE, 1), name="digit"),
-            augmentation_layers(seed=seed),
-            *conv_bn_relu(32, "1a"), *conv_bn_relu(32, "1b"),
-            layers.MaxPooling2D((2, 2), name="pool1"),
-            *conv_bn_relu(64, "2a"), *conv_bn_relu(64, "2b"),
-            layers.MaxPooling2D((2, 2), name="pool2"),
-            layers.Flatten(name="flatten"),
-            layers.Dropout(0.3, name="dropout1"),
-            layers.Dense(128, use_bias=False, name="dense"),
-            layers.BatchNormalization(name="bn_dense"),
-            layers.ReLU(name="relu_dense"),
-            layers.Dropout(0.4, name="dropout2"),
-            layers.Dense(NUM_CLASSES, activation="softmax", name="probabilities"),
-        ],
-        name=name,
-    )
+    return keras.Sequential([
+        keras.Input(shape=(IMAGE_SIZE, IMAGE_SIZE, 1), name="digit"),
+        augmentation_layers(seed=seed),
+        *conv_bn_relu(32, "1a"), *conv_bn_relu(32, "1b"),
+        layers.MaxPooling2D((2, 2), name="pool1"),
+        *conv_bn_relu(64, "2a"), *conv_bn_relu(64, "2b"),
+        layers.MaxPooling2D((2, 2), name="pool2"),
+        layers.Flatten(name="flatten"),
+        layers.Dropout(0.3, name="dropout1"),
+        layers.Dense(128, use_bias=False, name="dense"),
+        layers.BatchNormalization(name="bn_dense"),
+        layers.ReLU(name="relu_dense"),
+        layers.Dropout(0.4, name="dropout2"),
+        layers.Dense(NUM_CLASSES, activation="softmax", name="probabilities"),
+    ], name=name)
 
 
 def average_models(members: list[Any], name: str = "mnist_cnn_improved") -> Any:
-    """One model whose output is the mean of the members' class probabilities (a committee).
-
-    Models trained from different random starts make different mistakes on hard digits; averaging
-    their probabilities cancels part of them.  The result loads, saves and predicts like any model.
-    Members need distinct names (``build_improved_cnn(name=...)``).
-    """
+    """One model whose output is the mean of the members' (distinctly named) class probabilities."""
     import keras
     from keras import layers
-
     inputs = keras.Input(shape=(IMAGE_SIZE, IMAGE_SIZE, 1), name="digit")
     outputs = layers.Average(name="probabilities")([member(inputs) for member in members])
     return keras.Model(inputs, outputs, name=name)

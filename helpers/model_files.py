@@ -1,14 +1,6 @@
-"""Saving and loading model files: the native ``.keras`` format and the seed's legacy ``.h5``.
-
-A training run writes a *set* of four files (``x.keras``, ``x.h5``, ``x.history.json``, ``x.meta.json``).
-The set is saved atomically: every file is first written to a hidden temporary file in the same folder,
-then all of them are renamed into place together, with Ctrl-C held back for those few renames.  An
-interrupted or failed save leaves the older set (if any) untouched; a new set never sits beside pieces
-of an older one.
-
-Every place the course writes to is checked *before* any work (``check_output_place``): not inside
-``data/``, not a folder where a file goes, not under a file, and in a folder that can be written.
-"""
+"""Saving and loading model files, ``.keras`` and the seed's ``.h5``.  A run writes a *set* of four files
+(``x.keras``, ``x.h5``, ``x.history.json``, ``x.meta.json``) atomically: each staged in a hidden temporary
+file, then all renamed into place with Ctrl-C held back; a failed save leaves the older set untouched."""
 
 from __future__ import annotations
 
@@ -28,7 +20,6 @@ from helpers.errors import CourseError
 from helpers.paths import refuse_data_dir
 
 MODEL_SUFFIXES = (".keras", ".h5")
-SET_KINDS = ("keras", "h5", "history", "meta")
 
 
 def _nearest_existing(path: Path) -> Path:
@@ -39,10 +30,8 @@ def _nearest_existing(path: Path) -> Path:
 
 
 def check_output_place(path: Path | str, folder: bool = False) -> Path:
-    """Check, before any work, that the course may write the file (or, with ``folder=True``, create the
-    folder) ``path``: not inside ``data/``, no folder in the way of a file, no file in the way of a
-    folder above it, and a folder that can really be written (a temporary folder is made and removed).
-    Raises ``CourseError`` naming the path at fault; returns ``path`` as a ``Path``."""
+    """Check, before any work, that the course may write the file (or create the folder) ``path``: not in
+    ``data/``, nothing in the way, a writable folder above it.  Returns ``path``; ``CourseError`` naming it."""
     path = refuse_data_dir(path)
     try:
         if not folder and path.is_dir():
@@ -65,8 +54,7 @@ def check_output_place(path: Path | str, folder: bool = False) -> Path:
 
 
 def model_set_paths(keras_path: Path | str) -> dict[str, Path]:
-    """The four files of a training run: ``models/x.keras`` -> ``.keras``, ``.h5``, ``.history.json``
-    and ``.meta.json`` paths, by kind."""
+    """The four files of a run by kind: ``models/x.keras`` -> ``.keras``, ``.h5``, ``.history.json``, ``.meta.json``."""
     keras_path = Path(keras_path)
     stem = keras_path.with_suffix("")
     return {"keras": keras_path, "h5": keras_path.with_suffix(".h5"),
@@ -74,8 +62,7 @@ def model_set_paths(keras_path: Path | str) -> dict[str, Path]:
 
 
 def check_output_path(path: Path | str, suffixes: tuple[str, ...] = MODEL_SUFFIXES) -> Path:
-    """Check that ``path`` is a model file the course may write (``check_output_place``); a ``.keras``
-    path is checked with the other three files of its set.  Returns it as a ``Path``."""
+    """``check_output_place`` for a model file, for a ``.keras`` one with the other three files of its set."""
     path = Path(path)
     if path.suffix not in suffixes:
         raise CourseError(f"model file must end in {' or '.join(suffixes)}: {path}")
@@ -93,7 +80,6 @@ def _quiet_keras_logs():
     logger.setLevel(logging.ERROR)
     try:
         import absl.logging
-
         verbosity = absl.logging.get_verbosity()
         absl.logging.set_verbosity(absl.logging.ERROR)
     except ImportError:  # pragma: no cover
@@ -120,8 +106,7 @@ def atomic_write_text(path: Path | str, text: str) -> Path:
     """Write ``text`` to ``path`` through a temporary file and a rename (never a half-written file)."""
     path = refuse_data_dir(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = _stage_text(path, text)
-    return _move_into_place(tmp, path)
+    return _move_into_place(_stage_text(path, text), path)
 
 
 def _stage_text(path: Path, text: str) -> Path:
@@ -171,8 +156,7 @@ def _interrupts_held() -> Iterator[None]:
 
 
 def _commit(staged: dict[str, Path], targets: dict[str, Path]) -> None:
-    """Move every staged file onto its target; every other file of the old set goes.  All or nothing: on a
-    failure the old files are put back."""
+    """Move the staged files onto their targets and remove the rest of the old set; on a failure put it back."""
     backups: dict[Path, Path] = {}
     placed: list[Path] = []
     try:
@@ -195,29 +179,18 @@ def _commit(staged: dict[str, Path], targets: dict[str, Path]) -> None:
 
 
 def save_model(model: Any, path: Path | str) -> Path:
-    """Save ``model`` to ``path`` (``.keras`` or ``.h5``, chosen by the suffix), atomically.
-
-    >>> save_model(model, "models/mnist_cnn_model.keras")    # doctest: +SKIP
-    """
+    """Save ``model`` to ``path`` (``.keras`` or ``.h5``, chosen by the suffix), atomically."""
     path = Path(path)
     if path.suffix not in MODEL_SUFFIXES:
         raise CourseError(f"model file must end in .keras or .h5: {path}")
     check_output_place(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = _stage_model(model, path)
-    return _move_into_place(tmp, path)
+    return _move_into_place(_stage_model(model, path), path)
 
 
 def save_model_files(model: Any, keras_path: Path | str, history: dict | None = None,
                      meta: dict | None = None) -> dict[str, Path]:
-    """Save the ``.keras`` file, the seed's ``.h5`` beside it and, if given, the history and the
-    metadata of the run (``helpers.provenance``) as JSON, as one set: all of them or none.
-
-    ``models/mnist_cnn_model.keras`` -> also ``models/mnist_cnn_model.h5``,
-    ``models/mnist_cnn_model.history.json`` and ``models/mnist_cnn_model.meta.json``.  Every file is
-    written to a temporary file first; then the old set (all four names) makes way and the new files are
-    renamed into place, with Ctrl-C held back meanwhile.  Returns the written paths by kind.
-    """
+    """Save ``.keras``, ``.h5`` and, if given, history and metadata as one set, all or none; the paths by kind."""
     targets = model_set_paths(check_output_path(keras_path, (".keras",)))
     targets["keras"].parent.mkdir(parents=True, exist_ok=True)
     staged: dict[str, Path] = {}
@@ -271,7 +244,6 @@ def load_model(path: Path | str) -> Any:
     """Load a ``.keras`` or ``.h5`` model file, with a one-line ``CourseError`` when it cannot be loaded."""
     path = check_model_file(path)
     import keras
-
     try:
         with _quiet_keras_logs():
             model = keras.models.load_model(path, compile=True)
@@ -282,8 +254,7 @@ def load_model(path: Path | str) -> Any:
 
 
 def check_model_file(path: Path | str) -> Path:
-    """Check, without importing TensorFlow, that ``path`` looks like a model file: it exists, is a file,
-    ends in ``.keras`` or ``.h5``, is not empty, can be read, and a ``.keras`` file is a zip archive."""
+    """Check, without importing TensorFlow, that ``path`` looks like a readable ``.keras`` or ``.h5`` file."""
     path = Path(path)
     if path.suffix not in MODEL_SUFFIXES:
         raise CourseError(f"model file must end in .keras or .h5: {path}")

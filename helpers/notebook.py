@@ -1,7 +1,4 @@
-"""The first cell of every notebook: quiet TensorFlow, seeds, plot defaults.
-
-Keeps the stored outputs of the notebooks identical from run to run (see ``tests/nbval_sanitize.cfg``).
-"""
+"""The first cell of every notebook: quiet TensorFlow, seeds, plot defaults (stable stored outputs)."""
 
 from __future__ import annotations
 
@@ -14,28 +11,19 @@ from helpers.quiet import quiet_tensorflow
 
 
 def setup_notebook(seed: int | None = None) -> int:
-    """Import TensorFlow quietly, seed every random generator, and set modest plot defaults.
-    Returns the seed: 42, or the ``COURSE_SEED`` environment variable (``helpers.paths.course_seed``),
-    so every notebook can train under another seed without being edited: ``SEED = setup_notebook()``.
-
-    Also silences one Keras warning that is noise here: ``fit`` warns that ``shuffle=True`` is ignored
-    for a ``tf.data.Dataset``, but our datasets shuffle themselves (``load_dataset(..., shuffle=True)``).
-    """
+    """Import TensorFlow quietly, seed everything, set plot defaults; returns the seed: ``SEED = setup_notebook()``."""
     quiet_tensorflow()
     warnings.filterwarnings("ignore", message=r"`shuffle=True` was passed")
     warnings.filterwarnings("ignore", message=r".*HDF5 file via `model.save\(\)`")
     import matplotlib.pyplot as plt
-
     plt.rcParams.update({"figure.dpi": 80, "savefig.dpi": 80, "figure.max_open_warning": 0})
     from helpers.training import set_seed
-
     return set_seed(seed)
 
 
 def environment_report() -> dict[str, Any]:
     """Versions of Python and the course's libraries, and the devices TensorFlow found."""
     import tensorflow as tf
-
     versions = {"python": platform.python_version()}
     found = package_versions(("tensorflow", "keras", "numpy", "matplotlib", "seaborn", "scikit-learn", "ipywidgets",
                               "jupyterlab", "nbval"))

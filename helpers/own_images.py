@@ -1,9 +1,4 @@
-"""Your own image of a digit -> an MNIST-style 28x28 input, the way MNIST itself was made.
-
-MNIST digits are white ink on black, size-normalized to fit a 20x20 box (aspect ratio kept) and centred
-in a 28x28 field by their centre of mass.  A photo or a drawing usually is dark ink on light paper, of
-any size, off-centre: without these steps the model sees something it was never trained on.
-"""
+"""Your own image of a digit -> a 28x28 input made as MNIST was: white on black, fitted into 20x20, centred."""
 
 from __future__ import annotations
 
@@ -22,8 +17,7 @@ STEP_NAMES = ("grayscale", "inverted", "cropped", "fitted 20x20", "centred 28x28
 
 def image_from_bytes(data: bytes, name: str = "upload", max_bytes: int = MAX_UPLOAD_BYTES,
                      max_pixels: int = MAX_IMAGE_PIXELS) -> Image.Image:
-    """Decode uploaded bytes as an image, refusing empty, oversized, huge or non-image data with a
-    ``CourseError`` naming ``name``."""
+    """Decode uploaded bytes as an image; ``CourseError`` naming ``name`` for empty, too large or non-image data."""
     if not data:
         raise CourseError(f"empty file (0 bytes): {name}")
     if len(data) > max_bytes:
@@ -32,8 +26,7 @@ def image_from_bytes(data: bytes, name: str = "upload", max_bytes: int = MAX_UPL
 
 
 def grayscale_ink(image: Image.Image) -> np.ndarray:
-    """Grayscale float array in [0, 1].  A transparent image (a drawing with an alpha channel) takes its
-    ink from the alpha channel, so it comes out white ink on black."""
+    """Grayscale float array in [0, 1]; a transparent drawing takes its ink from the alpha channel."""
     if "A" in image.getbands() or (image.mode == "P" and "transparency" in image.info):
         rgba = np.asarray(image.convert("RGBA"), dtype=np.float32) / 255.0
         alpha = rgba[..., 3]
@@ -47,14 +40,7 @@ def _as_array(image: Image.Image) -> np.ndarray:
 
 
 def mnist_steps(image: Image.Image | np.ndarray, threshold: float = 0.2, name: str = "the image") -> dict[str, np.ndarray]:
-    """Every preprocessing step of an image, in order, as float arrays in [0, 1]:
-    ``grayscale``, ``inverted`` (white ink on black), ``cropped`` (to the ink), ``fitted 20x20`` (longer
-    side 20 pixels, aspect kept), ``centred 28x28`` (centre of mass in the middle).  The last one is the
-    model input.  Raises ``CourseError`` naming ``name`` for an image with no ink.
-
-    Pillow does the pixel work: ``ImageOps.invert``, ``ImageOps.autocontrast`` (stretch, ignoring the
-    darkest 1% of pixels: faint pencil becomes full ink), ``Image.getbbox`` (crop) and a ``LANCZOS`` resize.
-    """
+    """Every preprocessing step (``STEP_NAMES``) as arrays in [0, 1]; the last is the model input."""
     gray = grayscale_ink(image) if isinstance(image, Image.Image) else np.asarray(image, dtype=np.float32)
     if gray.max() > 1.0:
         gray = gray / 255.0

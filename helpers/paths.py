@@ -1,13 +1,5 @@
-"""Where things are: the repository, the bundled dataset and the ``models/`` folder.
-
-Notebooks find ``data/`` and ``models/`` through these constants, wherever Jupyter was started from.
-
-Two environment variables change the course's settings without editing a notebook (``make test-variants``
-uses them to train every model under other conditions, in a folder of its own):
-
-- ``COURSE_SEED``: the random seed of every training run (default 42), read by ``course_seed()``;
-- ``COURSE_MODELS_DIR``: where trained models are kept (default ``models/``; relative to the repository).
-"""
+"""Where things are: the repository, the bundled dataset and ``models/`` (``$COURSE_MODELS_DIR``), wherever
+Jupyter was started from; the seed of every run (``$COURSE_SEED``, default 42)."""
 
 from __future__ import annotations
 
@@ -22,8 +14,7 @@ DEFAULT_SEED = 42
 
 
 def find_repo_root(start: Path | None = None) -> Path:
-    """Return the course repository's root: the nearest folder above ``start`` holding ``pyproject.toml``
-    and ``data/``.  Defaults to the folder of this package (the editable install points at the repo)."""
+    """The nearest folder above ``start`` (default: this package) holding ``pyproject.toml`` and ``data/``."""
     start = (start or Path(__file__)).resolve()
     for folder in [start, *start.parents]:
         if (folder / "pyproject.toml").is_file() and (folder / "data").is_dir():
@@ -63,27 +54,16 @@ REFERENCE_MODEL = MODELS_DIR / "mnist_cnn_model.keras"
 IMPROVED_MODEL = MODELS_DIR / "mnist_cnn_improved.keras"
 
 
-def is_inside_data_dir(path: Path) -> bool:
-    """True when ``path`` lies inside the repository's ``data/`` folder, which the course never writes to."""
-    try:
-        Path(path).resolve().relative_to(DATA_DIR.resolve())
-    except ValueError:
-        return False
-    return True
-
-
 def refuse_data_dir(path: Path | str) -> Path:
-    """The one write guard: raise ``CourseError`` when ``path`` lies inside ``data/`` (the bundled dataset,
-    which the course never writes to); return it as a ``Path`` otherwise."""
+    """The one write guard: ``CourseError`` when ``path`` lies inside ``data/``; else ``path`` as a ``Path``."""
     path = Path(path)
-    if is_inside_data_dir(path):
+    if path.resolve().is_relative_to(DATA_DIR.resolve()):
         raise CourseError(f"refusing to write into data/ (it holds the bundled dataset): {path}")
     return path
 
 
 def display_path(path: Path | str) -> str:
-    """``path`` relative to the repository root when it is inside it (no machine-specific prefix in
-    notebook outputs), else as given."""
+    """``path`` relative to the repository root when inside it (no machine's prefix in outputs), else as given."""
     p = Path(path)
     try:
         return p.resolve().relative_to(REPO_ROOT.resolve()).as_posix()

@@ -1,16 +1,4 @@
-"""The logic behind notebook 08's interactive playground, without any widget.
-
-Every widget in ``helpers.widgets`` is a thin layer over one of these plain functions, so what a slider,
-an upload or a drawing does can be tested, and called directly in a notebook cell:
-
-- the test-set explorer picks digits with ``explorer_indices`` and captions them with ``describe_prediction``;
-- "your own digit" turns an upload into the MNIST preprocessing steps with ``upload_to_steps``;
-- the drawing pad turns the bytes its browser side sends into an array with ``pad_pixels``, then into a model
-  input with ``canvas_to_steps`` / ``canvas_to_input``;
-- the hyperparameter playground turns its widget values into ``train_custom`` arguments with
-  ``playground_settings_to_kwargs``, trains with ``train_and_evaluate`` and reports with
-  ``compare_with_reference``.
-"""
+"""The logic behind notebook 08's widgets (``helpers.widgets``), as plain functions to test or call directly."""
 
 from __future__ import annotations
 
@@ -23,13 +11,14 @@ from PIL import Image
 
 from helpers.data import NUM_CLASSES
 from helpers.errors import CourseError
+from helpers.evaluation import cross_entropy, predict_probabilities
 from helpers.own_images import MAX_UPLOAD_BYTES, grayscale_ink, image_from_bytes, mnist_steps
+from helpers.training import train_custom
 
 #: What the explorer can show: every test digit, only the model's mistakes, or only its correct answers.
 SHOW_OPTIONS = ("all", "misclassified", "correct")
 
-#: The hyperparameter playground's starting values: the reference architecture (32/64 filters, Dense 128,
-#: learning rate 0.001) trained briefly, so one click finishes in seconds on a laptop CPU.
+#: The playground's starting values: the reference architecture, trained briefly (seconds on a laptop CPU).
 PLAYGROUND_DEFAULTS: dict[str, Any] = {"conv1": 32, "conv2": 64, "dense_units": 128, "dropout": 0.0,
                                        "learning_rate": 1e-3, "epochs": 3, "train_size": 2000}
 
@@ -72,10 +61,7 @@ def describe_prediction(probabilities: Sequence[float] | np.ndarray, true_label:
 # ------------------------------------------------------------------------------------------- explorer
 def explorer_indices(labels: np.ndarray, predictions: np.ndarray, show: str = "all",
                      digit: int | None = None) -> np.ndarray:
-    """Indices of the test digits the explorer steps through, in dataset order.
-
-    ``show`` is one of ``SHOW_OPTIONS``: ``"all"``, ``"misclassified"`` (prediction != label) or
-    ``"correct"``; ``digit`` (0..9) keeps only digits whose *true* label it is, ``None`` keeps every digit.
+    """Indices of the test digits to show (one of ``SHOW_OPTIONS``) of true label ``digit`` (``None``: any).
 
     >>> explorer_indices(np.array([3, 3, 5, 7]), np.array([3, 5, 5, 1]), "misclassified")
     array([1, 3])
@@ -100,26 +86,16 @@ def explorer_indices(labels: np.ndarray, predictions: np.ndarray, show: str = "a
 
 
 def metrics_from_probabilities(probabilities: np.ndarray, labels: np.ndarray) -> dict[str, float]:
-    """``accuracy`` and ``loss`` (mean categorical cross-entropy, as Keras reports it) of predicted
-    probabilities ``(n, 10)`` against integer labels, plus ``n`` and ``misclassified`` (a count)."""
-    from helpers.evaluation import cross_entropy
-
+    """``accuracy``, ``loss``, ``n`` and ``misclassified`` (a count) of probabilities against integer labels."""
     probabilities, labels = np.asarray(probabilities, dtype=np.float64), np.asarray(labels)
     wrong = int(np.sum(probabilities.argmax(axis=1) != labels))
     return {"n": int(len(labels)), "accuracy": 1.0 - wrong / len(labels),
             "loss": float(cross_entropy(labels, probabilities).mean()), "misclassified": wrong}
 
 
-
 # ------------------------------------------------------------------------------------------ your image
 def upload_to_steps(value: Any, max_bytes: int = MAX_UPLOAD_BYTES) -> dict[str, np.ndarray]:
-    """A ``FileUpload.value`` -> every MNIST preprocessing step of the uploaded image (``mnist_steps``).
-
-    ``value`` is what ipywidgets 8 gives: a tuple of dicts with ``name``, ``type``, ``size`` and
-    ``content`` (a memoryview); one dict alone is accepted too.  Refuses, with a one-line
-    ``CourseError``: no file, more than one file, a file that is not an image, more than ``max_bytes``
-    (5 MB), more than 4096x4096 pixels, an unreadable or empty file, an image without a digit.
-    """
+    """A ``FileUpload.value`` (a tuple of dicts, or one dict) -> every ``mnist_steps`` step of its one image."""
     files = [value] if isinstance(value, Mapping) else list(value or ())
     if not files:
         raise CourseError("no file uploaded yet: choose an image of one digit")
@@ -144,13 +120,7 @@ def upload_to_steps(value: Any, max_bytes: int = MAX_UPLOAD_BYTES) -> dict[str, 
 
 # ----------------------------------------------------------------------------------------- drawing pad
 def canvas_to_steps(pixels: np.ndarray) -> dict[str, np.ndarray]:
-    """The pixels of a drawing (``(height, width)`` gray, ``(height, width, 3)`` RGB or ``(height, width, 4)``
-    RGBA, uint8) -> every MNIST preprocessing step, exactly as for an uploaded image.
-
-    Light strokes on a dark canvas and dark strokes on a light one both work (``mnist_steps`` looks at
-    the border); on a transparent canvas the strokes are wherever it is opaque.  Raises ``CourseError``
-    ``"draw a digit first"`` for an empty canvas.
-    """
+    """The pixels of a drawing (gray, RGB or RGBA) -> every ``mnist_steps`` step, as for an upload."""
     array = np.asarray(pixels)
     if array.ndim not in (2, 3) or (array.ndim == 3 and array.shape[2] not in (3, 4)) or min(array.shape[:2]) < 8:
         raise CourseError(f"expected canvas pixels of shape (height, width[, 3 or 4]), got {array.shape}")
@@ -164,8 +134,7 @@ def canvas_to_steps(pixels: np.ndarray) -> dict[str, np.ndarray]:
 
 
 def pad_pixels(data: bytes, size: int = 280) -> np.ndarray:
-    """What the drawing pad's browser side sends (``size * size`` bytes, one gray level per pixel, row by
-    row) -> a ``(size, size)`` uint8 array; a one-line ``CourseError`` if the length is wrong.
+    """What the drawing pad sends (``size * size`` gray bytes, row by row) -> a ``(size, size)`` uint8 array.
 
     >>> pad_pixels(bytes([0, 255, 255, 0]), size=2)
     array([[  0, 255],
@@ -177,16 +146,13 @@ def pad_pixels(data: bytes, size: int = 280) -> np.ndarray:
 
 
 def canvas_to_input(rgba: np.ndarray) -> np.ndarray:
-    """The pixels of a drawing -> the ``(28, 28, 1)`` float32 model input (the last step of
-    ``canvas_to_steps``)."""
+    """The pixels of a drawing -> the ``(28, 28, 1)`` float32 model input (``canvas_to_steps``'s last step)."""
     return canvas_to_steps(rgba)["centred 28x28"][..., np.newaxis].astype(np.float32)
 
 
 def paper_drawing(image: np.ndarray, size: int = 280, offset: tuple[int, int] = (0, 0),
                   ink: float = 1.0) -> np.ndarray:
-    """A 28x28 digit redrawn as on a drawing pad or paper: dark ink on white, ``size`` x ``size`` RGBA
-    uint8, enlarged to about 60% of the pad and moved by ``offset`` (rows, columns) pixels.  ``ink`` < 1
-    draws fainter, like a pencil.  Used to show the preprocessing steps without a mouse."""
+    """A 28x28 digit redrawn as dark ink on white paper, ``size`` x ``size`` RGBA, moved by ``offset`` pixels."""
     digit = np.asarray(image, dtype=np.float32).reshape(28, 28)
     digit = digit / 255.0 if digit.max() > 1.0 else digit
     side = int(size * 0.6)
@@ -204,10 +170,7 @@ def paper_drawing(image: np.ndarray, size: int = 280, offset: tuple[int, int] = 
 def playground_settings_to_kwargs(conv1: int = 32, conv2: int = 64, dense_units: int = 128, dropout: float = 0.0,
                                   learning_rate: float = 1e-3, epochs: int = 3, train_size: int = 2000,
                                   seed: int = 42) -> dict[str, Any]:
-    """The playground's widget values -> keyword arguments for ``helpers.training.train_custom``.
-
-    Checks each value against ``PLAYGROUND_LIMITS`` and raises a one-line ``CourseError`` naming the
-    setting that is out of range.
+    """The playground's widget values, checked against ``PLAYGROUND_LIMITS`` -> ``train_custom`` arguments.
 
     >>> playground_settings_to_kwargs(conv1=8, conv2=16, epochs=1, train_size=200)["filters"]
     (8, 16)
@@ -229,8 +192,7 @@ def plural(count: int, word: str) -> str:
 
 
 def describe_settings(kwargs: Mapping[str, Any]) -> str:
-    """One line for ``train_custom`` arguments, e.g. ``conv 32/64, dense 128, dropout 0.0, lr 0.001,
-    3 epochs on 2,000 digits``."""
+    """One line for ``train_custom`` arguments: ``conv 32/64, dense 128, dropout 0.0, lr 0.001, 3 epochs ...``."""
     conv1, conv2 = kwargs["filters"]
     return (f"conv {conv1}/{conv2}, dense {kwargs['dense_units']}, dropout {kwargs['dropout']:.1f}, "
             f"lr {kwargs['learning_rate']:.2g}, {plural(kwargs['epochs'], 'epoch')} on {kwargs['train_size']:,} digits")
@@ -247,15 +209,7 @@ def epoch_line(epoch: int, epochs: int, logs: Mapping[str, float]) -> str:
 def train_and_evaluate(kwargs: Mapping[str, Any], test_images: np.ndarray, test_labels: np.ndarray,
                        on_epoch_end: Callable[[int, dict[str, float]], None] | None = None,
                        stop: Callable[[], bool] | None = None) -> dict[str, Any]:
-    """Train with ``train_custom(**kwargs)`` (validation digits carved from the training folders), then
-    score the model once on the test split.
-
-    Returns ``model``, ``history``, ``epochs_run`` (fewer than asked if ``stop()`` said so), ``seconds``
-    and the test ``accuracy``, ``loss``, ``n`` and ``misclassified`` (see ``metrics_from_probabilities``).
-    """
-    from helpers.evaluation import predict_probabilities
-    from helpers.training import train_custom
-
+    """``train_custom(**kwargs)``, then the model's test metrics, ``history``, ``epochs_run`` and ``seconds``."""
     started = time.perf_counter()
     model, history = train_custom(**kwargs, on_epoch_end=on_epoch_end, stop=stop)
     metrics = metrics_from_probabilities(predict_probabilities(model, test_images), test_labels)

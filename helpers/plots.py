@@ -4,6 +4,7 @@ included, modest size) so a notebook can show it, change it or save it."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -12,6 +13,14 @@ from matplotlib.figure import Figure
 from helpers.data import NUM_CLASSES
 
 DPI = 80
+
+
+def _finish(fig: Figure, title: str | None = None, **options: Any) -> Figure:
+    """Give ``fig`` its title (unless ``None``) and a tight layout; return it."""
+    if title is not None:
+        fig.suptitle(title, **options)
+    fig.tight_layout()
+    return fig
 
 
 def _image(x: np.ndarray) -> np.ndarray:
@@ -26,8 +35,7 @@ def plot_class_counts(counts: dict[str, int], title: str = "Images per class") -
     ax.bar_label(bars, fontsize=8)
     ax.set(title=title, xlabel="digit (class folder)", ylabel="number of images")
     ax.margins(y=0.15)
-    fig.tight_layout()
-    return fig
+    return _finish(fig)
 
 
 def plot_samples_per_class(images: np.ndarray, labels: np.ndarray, per_class: int = 8,
@@ -43,9 +51,7 @@ def plot_samples_per_class(images: np.ndarray, labels: np.ndarray, per_class: in
                 ax.imshow(_image(images[found[column]]), cmap="gray", vmin=0, vmax=1)
             if column == 0:
                 ax.set_ylabel(str(digit), rotation=0, labelpad=10, fontsize=11)
-    fig.suptitle(title)
-    fig.tight_layout()
-    return fig
+    return _finish(fig, title)
 
 
 def plot_digit_pixels(image: np.ndarray, title: str = "One digit as 28x28 pixel values") -> Figure:
@@ -58,8 +64,7 @@ def plot_digit_pixels(image: np.ndarray, title: str = "One digit as 28x28 pixel 
             ax.text(col, row, str(value), ha="center", va="center", fontsize=5,
                     color="white" if value > 128 else "black")
     ax.set(title=title, xlabel="column", ylabel="row")
-    fig.tight_layout()
-    return fig
+    return _finish(fig)
 
 
 def plot_pixel_histograms(raw: np.ndarray, scaled: np.ndarray) -> Figure:
@@ -68,16 +73,12 @@ def plot_pixel_histograms(raw: np.ndarray, scaled: np.ndarray) -> Figure:
     for ax, values, name in ((axes[0], raw, "raw pixels [0, 255]"), (axes[1], scaled, "normalized pixels [0, 1]")):
         ax.hist(np.ravel(values), bins=50, color="tab:blue", log=True)
         ax.set(title=name, xlabel="pixel value", ylabel="count (log scale)")
-    fig.tight_layout()
-    return fig
+    return _finish(fig)
 
 
 def plot_learning_curves(history: dict[str, Sequence[float]], title: str = "Learning curves",
                          axes=None) -> Figure:
-    """Accuracy and loss per epoch, train vs validation, from a Keras ``History.history`` dict.
-
-    ``axes``: two Axes to draw into (e.g. of a ``matplotlib.figure.Figure`` made outside pyplot, as the
-    playground widget does from its training thread); by default a new figure."""
+    """Accuracy and loss per epoch, train vs validation, into two ``axes`` or a new figure."""
     history = getattr(history, "history", history)
     epochs = np.arange(1, len(history["loss"]) + 1)
     if axes is None:
@@ -93,28 +94,23 @@ def plot_learning_curves(history: dict[str, Sequence[float]], title: str = "Lear
         ax.set_xlim(0.5, len(epochs) + 0.5)  # one epoch too: a tick at 1, not 0.96 .. 1.04
         ax.xaxis.get_major_locator().set_params(integer=True, min_n_ticks=1)  # whole epochs only, no "2.5"
         ax.legend()
-    fig.suptitle(title)
-    fig.tight_layout()
-    return fig
+    return _finish(fig, title)
 
 
 def plot_confusion_matrix(matrix: np.ndarray, title: str = "Confusion matrix") -> Figure:
     """The confusion matrix as a seaborn heatmap with counts; row = true digit, column = prediction."""
     import seaborn as sns
-
     fig, ax = plt.subplots(figsize=(6.5, 5.5), dpi=DPI)
     sns.heatmap(matrix, annot=True, fmt="d", cmap="Blues", cbar=True, ax=ax, square=True,
                 xticklabels=range(NUM_CLASSES), yticklabels=range(NUM_CLASSES), annot_kws={"fontsize": 8})
     ax.set(title=title, xlabel="predicted digit", ylabel="true digit")
-    fig.tight_layout()
-    return fig
+    return _finish(fig)
 
 
 def plot_predictions(images: np.ndarray, labels: np.ndarray, predictions: np.ndarray,
                      probabilities: np.ndarray | None = None, columns: int = 8,
                      title: str = "Predictions (red: mistakes)") -> Figure:
-    """A grid of digits titled ``true / predicted`` (with confidence if ``probabilities`` is given);
-    mistakes in red."""
+    """A grid of digits titled ``true / predicted`` (and the confidence); mistakes in red."""
     n = len(images)
     rows = max(1, int(np.ceil(n / columns)))
     # 1.7 inches per row: room for the two-line titles above each image
@@ -129,20 +125,13 @@ def plot_predictions(images: np.ndarray, labels: np.ndarray, predictions: np.nda
         if probabilities is not None:
             text += f" ({probabilities[i][int(predictions[i])]:.0%})"
         ax.set_title(text, fontsize=8, color="red" if wrong else "black")
-    fig.suptitle(title)
-    fig.tight_layout()
-    return fig
+    return _finish(fig, title)
 
 
 def plot_confused_pairs(images: np.ndarray, labels: np.ndarray, predictions: np.ndarray,
                         pairs: Sequence[tuple[int, int, int]], per_pair: int = 5,
                         title: str = "Examples of the most confused pairs") -> Figure:
-    """One row per ``(true, predicted, count)`` pair (as ``most_confused_pairs`` returns them) showing up
-    to ``per_pair`` test images that are digit ``true`` but were predicted as ``predicted``.
-
-    The grid is always ``len(pairs)`` x ``per_pair`` (empty cells stay blank), so its size does not
-    depend on how many mistakes there are.
-    """
+    """One row per ``(true, predicted, count)`` pair of ``most_confused_pairs``, up to ``per_pair`` images each."""
     rows = max(1, len(pairs))
     fig, axes = plt.subplots(rows, per_pair, figsize=(per_pair * 1.1, rows * 1.25), dpi=DPI, squeeze=False)
     for row, ax_row in enumerate(axes):
@@ -156,17 +145,13 @@ def plot_confused_pairs(images: np.ndarray, labels: np.ndarray, predictions: np.
         found = np.flatnonzero((np.asarray(labels) == true) & (np.asarray(predictions) == predicted))[:per_pair]
         for ax, index in zip(ax_row, found):
             ax.imshow(_image(images[index]), cmap="gray", vmin=0, vmax=1)
-        ax_row[0].set_ylabel(f"{true} -> {predicted}\n({count}x)", rotation=0, labelpad=28, fontsize=9,
-                             va="center")
-    fig.suptitle(title, fontsize=11)
-    fig.tight_layout()
-    return fig
+        ax_row[0].set_ylabel(f"{true} -> {predicted}\n({count}x)", rotation=0, labelpad=28, fontsize=9, va="center")
+    return _finish(fig, title, fontsize=11)
 
 
 def plot_probabilities(probabilities: np.ndarray, true_label: int | None = None,
                        title: str = "Class probabilities", ax=None) -> Figure:
-    """Bar chart of the 10 class probabilities of one image; the predicted bar is orange, the true one
-    outlined in green."""
+    """The 10 class probabilities of one image; the predicted bar orange, the true one outlined in green."""
     if ax is None:
         fig, ax = plt.subplots(figsize=(4.5, 2.8), dpi=DPI)
     else:
@@ -179,8 +164,7 @@ def plot_probabilities(probabilities: np.ndarray, true_label: int | None = None,
         bars[int(true_label)].set_edgecolor("green")
         bars[int(true_label)].set_linewidth(2.5)
     ax.set(title=title, xlabel="digit", ylabel="probability", ylim=(0, 1.05), xticks=range(NUM_CLASSES))
-    fig.tight_layout()
-    return fig
+    return _finish(fig)
 
 
 def plot_image_row(images: Sequence[np.ndarray], titles: Sequence[str], title: str = "",
@@ -191,19 +175,12 @@ def plot_image_row(images: Sequence[np.ndarray], titles: Sequence[str], title: s
         ax.imshow(np.squeeze(image), cmap=cmap)
         ax.set_title(name, fontsize=9)
         ax.set_xticks([]), ax.set_yticks([])
-    if title:
-        fig.suptitle(title)
-    fig.tight_layout()
-    return fig
+    return _finish(fig, title or None)
 
 
 def plot_image_grid(rows: Sequence[Sequence[np.ndarray]], row_labels: Sequence[str], title: str = "",
                     column_titles: Sequence[str] | None = None) -> Figure:
-    """A grid of digits, one row per list in ``rows`` labelled by ``row_labels`` (e.g. originals, then
-    randomly augmented copies of the same digits, notebook 10).
-
-    >>> fig = plot_image_grid([originals, augmented], ["original", "augmented"])   # doctest: +SKIP
-    """
+    """A grid of digits, one row per list in ``rows``, labelled by ``row_labels``."""
     n_rows, n_columns = len(rows), max(len(row) for row in rows)
     fig, axes = plt.subplots(n_rows, n_columns, figsize=(n_columns * 1.0 + 0.8, n_rows * 1.05 + 0.4), dpi=DPI,
                              squeeze=False)
@@ -215,7 +192,4 @@ def plot_image_grid(rows: Sequence[Sequence[np.ndarray]], row_labels: Sequence[s
             if r == 0 and column_titles is not None and c < len(column_titles):
                 ax.set_title(column_titles[c], fontsize=9)
         ax_row[0].set_ylabel(row_labels[r], rotation=0, ha="right", va="center", fontsize=9)
-    if title:
-        fig.suptitle(title)
-    fig.tight_layout()
-    return fig
+    return _finish(fig, title or None)

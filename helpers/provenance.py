@@ -1,14 +1,6 @@
-"""What a model file was trained with, kept beside it as ``<name>.meta.json``.
-
-A file in ``models/`` is only as good as the run that made it: 5 epochs instead of 20, another seed, a
-changed layer, other data.  Every training run of the course writes its settings next to the model
-(``models/mnist_cnn_model.keras`` -> ``models/mnist_cnn_model.meta.json``), and whoever needs *the
-reference model* checks them before trusting the file (``helpers.training.load_or_train``).
-
-Only the settings that decide what the model learns are compared (``MATCHED``).  The library versions
-and the arithmetic (CPU, oneDNN, threads) are recorded for information: a model trained on another
-machine, with the same recipe, is still the reference model, just with slightly different weights.
-"""
+"""What a model file was trained with, kept beside it as ``<name>.meta.json`` and checked before it is
+trusted as *the reference model*.  Only what decides what the model learns is compared (``MATCHED``);
+library versions and the machine are recorded for information."""
 
 from __future__ import annotations
 
@@ -22,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from helpers.errors import CourseError
+from helpers.model_files import atomic_write_text, model_set_paths
 
 FORMAT = 1
 MATCHED = ("recipe", "architecture", "epochs", "seed", "batch_size", "train_data", "val_data")
@@ -34,8 +27,7 @@ _LAYER_KEYS = ("filters", "kernel_size", "strides", "padding", "pool_size", "uni
 
 def meta_path_for(model_path: Path | str) -> Path:
     """``models/x.keras`` -> ``models/x.meta.json``."""
-    model_path = Path(model_path)
-    return model_path.with_name(model_path.stem + ".meta.json")
+    return model_set_paths(model_path)["meta"]
 
 
 def _split_signature(folder: Path) -> tuple[str, tuple[tuple[str, int, int], ...]]:
@@ -50,7 +42,6 @@ def _split_signature(folder: Path) -> tuple[str, tuple[tuple[str, int, int], ...
 @functools.lru_cache(maxsize=8)
 def _fingerprint(signature: tuple[str, tuple]) -> str:
     from helpers.data import list_images
-
     digest = hashlib.sha256()
     for path, label in list_images(Path(signature[0])):
         digest.update(f"{label}/{path.name}\n".encode())
@@ -59,8 +50,7 @@ def _fingerprint(signature: tuple[str, tuple]) -> str:
 
 
 def data_fingerprint(split_dir: Path | str | None) -> str | None:
-    """A short hash of a split folder's images: their class, file name and bytes.  The same files give
-    the same fingerprint on every machine and operating system; ``None`` stays ``None``.
+    """A short hash of a split folder's images (class, name, bytes), the same on every machine.
 
     >>> from helpers.paths import TEST_DIR
     >>> len(data_fingerprint(TEST_DIR)), data_fingerprint(None)
@@ -84,10 +74,7 @@ def _layer_settings(layer: Any) -> list[Any]:
 
 
 def architecture(model: Any) -> str:
-    """A short hash of what a model computes and how it is trained: every layer's type and settings
-    (filters, kernel size, units, activation, dropout rate...), the input shape, the optimizer and its
-    learning rate, and the loss.  Layer names do not count.  Two models with the same architecture
-    string are built and compiled the same way."""
+    """A short hash of what a model computes and how it is trained (not its layers' names)."""
     parts: list[Any] = [list(model.input_shape), [_layer_settings(layer) for layer in model.layers]]
     optimizer = getattr(model, "optimizer", None)
     if optimizer is not None:
@@ -100,13 +87,12 @@ def architecture(model: Any) -> str:
 
 
 def package_versions(names: tuple[str, ...]) -> dict[str, str | None]:
-    """The installed version of each package, or ``None`` where it is not installed.
+    """The installed version of each package, or ``None``.
 
     >>> package_versions(("numpy", "no-such-package"))["no-such-package"] is None
     True
     """
     import importlib.metadata as metadata
-
     versions: dict[str, str | None] = {}
     for name in names:
         try:
@@ -139,8 +125,6 @@ def describe_run(model: Any, recipe: str, epochs: int, seed: int, batch_size: in
 
 def write_meta(meta: dict[str, Any], model_path: Path | str) -> Path:
     """Write ``meta`` beside ``model_path`` (atomically)."""
-    from helpers.model_files import atomic_write_text
-
     return atomic_write_text(meta_path_for(model_path), json.dumps(meta, indent=1, sort_keys=True) + "\n")
 
 

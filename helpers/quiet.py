@@ -1,12 +1,6 @@
-"""Import TensorFlow without its C++ start-up lines.
-
-TensorFlow's C++ runtime writes lines such as ``oneDNN custom operations are on`` and
-``Could not find cuda drivers`` straight to file descriptor 2 while it is imported and when it first
-looks for a GPU.  Jupyter stores them as a cell's stderr when a notebook is executed, but not under
-``pytest --nbval``, so a stored copy would make the notebook test fail.  ``TF_CPP_MIN_LOG_LEVEL`` alone
-does not stop them, and ``TF_ENABLE_ONEDNN_OPTS=0`` does but makes training ~30% slower; so instead we
-point file descriptor 2 at ``/dev/null`` just while TensorFlow starts, then put it back.
-"""
+"""Import TensorFlow without the C++ start-up lines it writes to file descriptor 2 (a cell's stderr, which
+``pytest --nbval`` does not see): ``TF_CPP_MIN_LOG_LEVEL`` does not stop them, ``TF_ENABLE_ONEDNN_OPTS=0``
+slows training ~30%, so file descriptor 2 points at ``/dev/null`` while TensorFlow starts."""
 
 from __future__ import annotations
 
@@ -36,24 +30,15 @@ def stderr_fd_silenced() -> Iterator[None]:
 
 
 def quiet_tensorflow() -> None:
-    """Import TensorFlow and Keras with their start-up log lines silenced. Safe to call many times.
-
-    Example::
-
-        from helpers import quiet_tensorflow
-        quiet_tensorflow()
-        import keras   # no absl / oneDNN / CUDA lines
-    """
+    """Import TensorFlow and Keras with their start-up log lines silenced; safe to call many times."""
     if os.environ.get("KERAS_BACKEND", "tensorflow") != "tensorflow":
-        # Keras on another backend (JAX on a GPU machine without TensorFlow, say): nothing of TensorFlow's
-        # to import or quiet; Keras is imported the same way, so callers need no special case
+        # Keras on another backend (JAX, say): nothing of TensorFlow's to quiet; callers need no special case
         with stderr_fd_silenced():
             import keras  # noqa: F401
         return
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     with stderr_fd_silenced():
         import tensorflow as tf
-
         # the first device query is where TensorFlow looks for CUDA and may log an error on a CPU machine
         tf.config.list_physical_devices()
         import keras  # noqa: F401
@@ -65,7 +50,6 @@ def quiet_tensorflow() -> None:
     tf.get_logger().setLevel(logging.ERROR)
     try:
         import absl.logging
-
         absl.logging.set_verbosity(absl.logging.ERROR)
     except ImportError:  # pragma: no cover
         pass

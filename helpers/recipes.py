@@ -1,9 +1,5 @@
-"""The training recipes the CLI knows, by name (``python -m helpers train --recipe NAME``), and their
-settings.  ``helpers.training`` holds the code of each recipe and imports its settings from here.
-
-Names and settings come without importing TensorFlow (or any other helper), so ``--help`` and argument
-errors stay instant.
-"""
+"""The training recipes' names (``python -m helpers train --recipe NAME``) and settings, without importing
+TensorFlow or any other helper, so ``--help`` stays instant; ``helpers.training`` holds their code."""
 
 from __future__ import annotations
 
@@ -19,8 +15,7 @@ IMPROVED_BATCH_SIZE = 64
 
 
 def planned_epochs(recipe: str, options: dict[str, Any]) -> int:
-    """How many epochs a run of ``recipe`` with these options reports (for ``epoch k/N`` progress lines).
-    The improved recipe trains its committee members one after the other.
+    """How many epochs a run of ``recipe`` reports (``epoch k/N``), its committee members one after another.
 
     >>> planned_epochs("improved", {"epochs": 5})
     10

@@ -1,8 +1,5 @@
-"""Training recipes, seeds and load-or-train.
-
-The notebooks write ``compile`` and ``fit`` themselves; these functions run the *same* recipe for the
-CLI (``python -m helpers train``) and for notebooks that need a trained model but were opened first.
-"""
+"""Training recipes, seeds and load-or-train: the notebooks' own recipe, for the CLI and for notebooks opened
+before notebook 04 trained the model."""
 
 from __future__ import annotations
 
@@ -14,9 +11,11 @@ from typing import Any
 import numpy as np
 
 from helpers.data import TEST_DIR, TRAIN_DIR, arrays_dataset, load_arrays, load_dataset
-from helpers.model import build_cnn
+from helpers.errors import CourseError
+from helpers.model import average_models, build_cnn, build_custom_cnn, build_improved_cnn
 from helpers.model_files import check_output_path, load_model, save_model_files
 from helpers.paths import EXPERIMENTS_DIR, IMPROVED_MODEL, MODELS_DIR, REFERENCE_MODEL, course_seed, display_path
+from helpers.provenance import architecture, data_fingerprint, describe_run, mismatch, read_meta
 from helpers.recipes import (IMPROVED_BATCH_SIZE, IMPROVED_EPOCHS, IMPROVED_MEMBERS, RECIPE_NAMES, REFERENCE_BATCH_SIZE,
                              REFERENCE_EPOCHS, planned_epochs)
 
@@ -24,30 +23,22 @@ EpochHook = Callable[[int, dict[str, float]], None]
 
 
 def set_seed(seed: int | None = None) -> int:
-    """Seed Python, numpy and TensorFlow (``keras.utils.set_random_seed``): same run, same result.
-    Without a ``seed``, the course's seed (42, or ``$COURSE_SEED``).  Returns the seed used."""
+    """Seed Python, numpy and TensorFlow with ``seed`` (default: ``course_seed()``); returns the seed used."""
     import keras
-
     seed = course_seed() if seed is None else seed
     keras.utils.set_random_seed(seed)
     return seed
 
 
-# Batches run per call into Keras's compiled training step.  With 1 (Keras's default) Python hands
-# TensorFlow one batch of 32 at a time, and on a 2-core CPU that hand-over costs about a quarter of the
-# epoch; with 50, TensorFlow loops over 50 batches itself.  The batches, their order and the arithmetic
-# are unchanged, so the trained weights are identical (tests/test_benchmarks.py checks it); epochs end at
-# the same place, so per-epoch callbacks and early stopping behave the same.  Measured by ``python -m
-# benchmarks``.
+# Batches per call into Keras's compiled training step: with Keras's default, 1, handing TensorFlow each batch
+# costs about a quarter of an epoch on a 2-core CPU.  Same batches, order and arithmetic, so identical weights
+# (tests/test_benchmarks.py); epochs end at the same place.  Measured by ``python -m benchmarks``.
 STEPS_PER_EXECUTION = 50
 
 
 def compile_reference(model: Any, learning_rate: Any = 1e-3, steps_per_execution: int = STEPS_PER_EXECUTION) -> Any:
-    """The seed's compile step: Adam, categorical cross-entropy, accuracy.  Every recipe compiles this
-    way; ``learning_rate`` may be a number or a Keras learning-rate schedule.  ``steps_per_execution``
-    only changes speed, not results (see ``STEPS_PER_EXECUTION``); 1 is the seed's own setting."""
+    """The seed's compile step, used by every recipe: Adam, categorical cross-entropy, accuracy."""
     import keras
-
     model.compile(optimizer=keras.optimizers.Adam(learning_rate=learning_rate),
                   loss="categorical_crossentropy", metrics=["accuracy"],
                   steps_per_execution=steps_per_execution)
@@ -57,16 +48,13 @@ def compile_reference(model: Any, learning_rate: Any = 1e-3, steps_per_execution
 def epoch_callback(hook: EpochHook) -> Any:
     """A Keras callback that calls ``hook(epoch_number, logs)`` after each epoch (epochs count from 1)."""
     import keras
-
     return keras.callbacks.LambdaCallback(
         on_epoch_end=lambda epoch, logs: hook(epoch + 1, {k: float(v) for k, v in (logs or {}).items()}))
 
 
 def fit(model: Any, train_ds: Any, val_ds: Any, epochs: int, on_epoch_end: EpochHook | None = None,
         callbacks: list[Any] | tuple[Any, ...] = ()) -> dict[str, list[float]]:
-    """The one place the helpers call ``model.fit``: ``epochs`` epochs on ``train_ds`` (which shuffles itself),
-    validating on ``val_ds``, quietly, calling ``on_epoch_end(epoch, logs)`` after each epoch, then the other
-    ``callbacks``.  Returns the history dict."""
+    """The helpers' one ``model.fit``, quiet, calling ``on_epoch_end(epoch, logs)``; returns the history dict."""
     hooks = [epoch_callback(on_epoch_end)] if on_epoch_end else []
     return model.fit(train_ds, epochs=epochs, validation_data=val_ds, verbose=0, callbacks=hooks + list(callbacks),
                      shuffle=False).history
@@ -83,12 +71,7 @@ def format_epoch(epoch: int, epochs: int, logs: dict[str, float], seconds: float
 def train_reference(train_dir: Path | str = TRAIN_DIR, val_dir: Path | str = TEST_DIR, epochs: int = REFERENCE_EPOCHS,
                     seed: int | None = None, batch_size: int = REFERENCE_BATCH_SIZE,
                     on_epoch_end: EpochHook | None = None) -> tuple[Any, dict]:
-    """Train the seed's recipe: ``build_cnn`` + Adam + categorical cross-entropy, ``epochs`` epochs,
-    validating on ``val_dir`` (the seed validates on its test split).  Returns ``(model, history)``.
-    ``seed`` defaults to the course's seed (``helpers.paths.course_seed``).
-
-    All images are decoded before the first epoch, so a corrupt file stops it at once, by name.
-    """
+    """Train the seed's recipe, validating on ``val_dir`` as the seed does; returns ``(model, history)``."""
     load_arrays(train_dir), load_arrays(val_dir)  # decode (and check) every image before seeding
     seed = set_seed(seed)
     train_ds = load_dataset(train_dir, batch_size=batch_size, shuffle=True, seed=seed)
@@ -99,13 +82,10 @@ def train_reference(train_dir: Path | str = TRAIN_DIR, val_dir: Path | str = TES
 
 def train_and_save(out: Path | str = REFERENCE_MODEL, recipe: str = "reference", log: Callable[[str], None] = print,
                    **options: Any) -> tuple[Any, dict, dict[str, Path]]:
-    """Train a recipe, printing one line per epoch through ``log``, and save ``.keras``, ``.h5`` and the
-    history JSON.  Returns ``(model, history, written paths)``."""
+    """Train a recipe, one ``log`` line per epoch, and save its files; returns ``(model, history, written)``."""
     out = check_output_path(out, (".keras",))
     train = {"reference": train_reference, "improved": train_improved}.get(recipe)
     if train is None:
-        from helpers.errors import CourseError
-
         raise CourseError(f"unknown recipe {recipe!r}; choose one of: {', '.join(RECIPE_NAMES)}")
     epochs = planned_epochs(recipe, options)
     started = [time.perf_counter()]
@@ -126,16 +106,11 @@ def train_and_save(out: Path | str = REFERENCE_MODEL, recipe: str = "reference",
 def _recipe_defaults(recipe: str) -> dict[str, Any]:
     if recipe == "improved":
         return {"epochs": IMPROVED_EPOCHS, "batch_size": IMPROVED_BATCH_SIZE, "train_dir": TRAIN_DIR, "val_dir": None}
-    return {"epochs": REFERENCE_EPOCHS, "batch_size": REFERENCE_BATCH_SIZE, "train_dir": TRAIN_DIR,
-            "val_dir": TEST_DIR}
+    return {"epochs": REFERENCE_EPOCHS, "batch_size": REFERENCE_BATCH_SIZE, "train_dir": TRAIN_DIR, "val_dir": TEST_DIR}
 
 
 def run_settings(model: Any, recipe: str = "reference", **options: Any) -> dict[str, Any]:
-    """The metadata of a finished training run of ``recipe`` (``helpers.provenance.describe_run``): the
-    options given (``epochs``, ``seed``, ``batch_size``, ``train_dir``, ``val_dir``), the recipe's
-    defaults for the others."""
-    from helpers.provenance import describe_run
-
+    """The metadata (``describe_run``) of a run of ``recipe`` with these options (else its defaults)."""
     settings = {**_recipe_defaults(recipe), **{k: v for k, v in options.items() if k in
                                                ("epochs", "batch_size", "train_dir", "val_dir")}}
     if recipe == "improved":
@@ -145,19 +120,13 @@ def run_settings(model: Any, recipe: str = "reference", **options: Any) -> dict[
 
 
 def expected_settings(recipe: str = "reference", with_architecture: bool = True) -> dict[str, Any]:
-    """What a file must record to count as ``recipe``'s model: the recipe's defaults, the course's seed,
-    the bundled data and the architecture it builds (``helpers.provenance.MATCHED``).  Without
-    ``with_architecture`` no model is built (and TensorFlow is not imported)."""
-    from helpers.provenance import architecture, data_fingerprint
-
+    """What a file must record to count as ``recipe``'s model (``with_architecture=False``: no TensorFlow)."""
     defaults = _recipe_defaults(recipe)
     expected = {"recipe": recipe, "epochs": defaults["epochs"], "seed": course_seed(),
                 "batch_size": defaults["batch_size"], "train_data": data_fingerprint(defaults["train_dir"]),
                 "val_data": data_fingerprint(defaults["val_dir"])}
     if with_architecture:
         if recipe == "improved":
-            from helpers.model import average_models, build_improved_cnn
-
             members = [build_improved_cnn(name=f"improved_cnn_{m + 1}") for m in range(IMPROVED_MEMBERS)]
             expected["architecture"] = architecture(average_models(members))
         else:
@@ -166,17 +135,12 @@ def expected_settings(recipe: str = "reference", with_architecture: bool = True)
 
 
 def model_path_for(meta: dict[str, Any], expected: dict[str, Any] | None = None) -> Path:
-    """Where a run with this metadata belongs: the course's file (``models/mnist_cnn_model.keras`` or
-    ``models/mnist_cnn_improved.keras``) when it is that recipe's model with the course's settings
-    (``expected``, by default ``expected_settings``), else a file of its own in ``models/experiments/``
-    named after what differs, so an experiment never replaces the model the other notebooks rely on.
+    """Where a run belongs: the recipe's own file if it is as ``expected``, else ``models/experiments/``.
 
     >>> plan = {**expected_settings(with_architecture=False), "epochs": 2}
     >>> model_path_for(plan, expected_settings(with_architecture=False)).relative_to(MODELS_DIR).as_posix()
     'experiments/reference_epochs2_seed42.keras'
     """
-    from helpers.provenance import mismatch
-
     recipe = meta.get("recipe", "reference")
     expected = expected if expected is not None else expected_settings(recipe)
     if mismatch(meta, expected) is None:
@@ -192,10 +156,7 @@ def model_path_for(meta: dict[str, Any], expected: dict[str, Any] | None = None)
 
 def planned_model_path(recipe: str = "reference", epochs: int | None = None, seed: int | None = None,
                        train_dir: Path | str = TRAIN_DIR, val_dir: Path | str = TEST_DIR) -> Path:
-    """Where ``python -m helpers train`` saves a run with these settings when no ``--out`` is given
-    (``model_path_for``), worked out before training and without importing TensorFlow."""
-    from helpers.provenance import data_fingerprint
-
+    """Where ``python -m helpers train`` saves a run without ``--out``, known before training (no TensorFlow)."""
     defaults = _recipe_defaults(recipe)
     plan = {"recipe": recipe, "epochs": epochs or defaults["epochs"],
             "seed": course_seed() if seed is None else seed, "batch_size": defaults["batch_size"],
@@ -206,11 +167,7 @@ def planned_model_path(recipe: str = "reference", epochs: int | None = None, see
 
 def save_run(model: Any, history: Any, *, epochs: int, seed: int, batch_size: int = REFERENCE_BATCH_SIZE,
              train_dir: Path | str = TRAIN_DIR, val_dir: Path | str = TEST_DIR) -> dict[str, Path]:
-    """Save a model trained with the reference recipe's steps (notebook 04) where it belongs
-    (``model_path_for``), with its history and metadata.  Returns the written paths by kind, and under
-    ``"why"`` one sentence saying whether this is the reference model or an experiment, and why."""
-    from helpers.provenance import mismatch
-
+    """Save a model of notebook 04 where it belongs (``model_path_for``); ``"why"`` says where and why."""
     meta = run_settings(model, "reference", epochs=epochs, seed=seed, batch_size=batch_size,
                         train_dir=train_dir, val_dir=val_dir)
     path = model_path_for(meta)
@@ -223,18 +180,12 @@ def save_run(model: Any, history: Any, *, epochs: int, seed: int, batch_size: in
 
 
 def load_or_train_reference(path: Path | str = REFERENCE_MODEL, log: Callable[[str], None] | None = print) -> Any:
-    """Load the reference model from ``path`` if its metadata says it is the reference (20 epochs, the
-    course's seed, the bundled data; see ``load_or_train``), otherwise train it, the same recipe as
-    notebook 04, and save it there, so any notebook can be opened first."""
+    """``load_or_train(path, "reference")``: so any notebook can be opened first."""
     return load_or_train(path, "reference", log)
 
 
 def load_or_train(path: Path | str, recipe: str, log: Callable[[str], None] | None = print) -> Any:
-    """Load the model file at ``path`` if its metadata (``<name>.meta.json``) says it is ``recipe``'s model
-    with the course's settings; otherwise say why in one line through ``log``, train ``recipe`` with its
-    defaults and save it there (``.keras``, ``.h5``, history and metadata)."""
-    from helpers.provenance import mismatch, read_meta
-
+    """Load ``path`` if its metadata says it is ``recipe``'s model, else say why, train it and save it there."""
     path = Path(path)
     say = log or (lambda line: None)
     minutes = "about a minute" if recipe == "reference" else "a few minutes"
@@ -254,15 +205,11 @@ def load_or_train(path: Path | str, recipe: str, log: Callable[[str], None] | No
 def carve_validation(labels: np.ndarray, fraction: float = 0.1, seed: int = 42) -> tuple[np.ndarray, np.ndarray]:
     """Split indices of a training set into ``(train, validation)``, stratified by digit, reproducibly.
 
-    The validation digits come out of the *training* folders, so the test split stays untouched until
-    the very end.
-
     >>> train, val = carve_validation(np.repeat(np.arange(10), 10), fraction=0.2)
     >>> len(train), len(val), np.bincount(np.repeat(np.arange(10), 10)[val]).tolist()
     (80, 20, [2, 2, 2, 2, 2, 2, 2, 2, 2, 2])
     """
     from sklearn.model_selection import train_test_split
-
     indices = np.arange(len(labels))
     train, val = train_test_split(indices, test_size=fraction, random_state=seed, stratify=labels)
     return np.sort(train), np.sort(val)
@@ -274,18 +221,8 @@ def train_custom(filters: tuple[int, int] = (32, 64), dense_units: int = 128, dr
                  train_size: int | None = None, seed: int | None = None, batch_size: int = 32,
                  train_dir: Path | str = TRAIN_DIR, on_epoch_end: EpochHook | None = None,
                  stop: Callable[[], bool] | None = None) -> tuple[Any, dict]:
-    """Train a ``build_custom_cnn`` with a validation split carved from the training folders.
-
-    The engine behind notebook 08's hyperparameter playground and notebook 10's one-change-at-a-time
-    comparisons: ``train_size`` digits (stratified, all by default) are used, 10% of them for validation.
-    ``lr_schedule`` decays the learning rate along a cosine to 2% of its start; ``early_stopping``
-    stops when the validation loss has not improved for 5 epochs and restores the best weights.
-    ``stop()`` is checked after each epoch (a Stop button).  Returns ``(model, history)``.
-    """
+    """Train a ``build_custom_cnn`` on ``train_size`` digits, 10% of them for validation: ``(model, history)``."""
     import keras
-
-    from helpers.model import build_custom_cnn
-
     images, labels = load_arrays(train_dir)
     seed = set_seed(seed)
     if train_size is not None and train_size < len(labels):
@@ -314,20 +251,9 @@ def train_custom(filters: tuple[int, int] = (32, 64), dense_units: int = 128, dr
 def train_improved(train_dir: Path | str = TRAIN_DIR, val_dir: Path | str | None = None,
                    epochs: int = IMPROVED_EPOCHS, seed: int | None = None, batch_size: int = IMPROVED_BATCH_SIZE,
                    on_epoch_end: EpochHook | None = None, members: int = IMPROVED_MEMBERS) -> tuple[Any, dict]:
-    """The improved recipe: a committee of ``members`` improved CNNs (``build_improved_cnn``:
-    augmentation, batch normalization, dropout), each trained ``epochs`` epochs from its own random start
-    with Adam and a cosine learning-rate decay, and early stopping on the validation loss that restores
-    the best weights; the model returned averages their probabilities (``average_models``).
-
-    Validation digits are carved from ``train_dir`` (10%, stratified, the same for every member); the
-    test split is not used here at all (``val_dir`` is accepted for the CLI's signature and ignored) and
-    is scored once, afterwards.  The history holds the members' epochs one after the other, with a
-    ``member`` entry (1, 2, ...) per epoch.
-    """
+    """The improved recipe: a committee of ``members`` improved CNNs, validated on digits carved from
+    ``train_dir`` (``val_dir`` is ignored); the history holds their epochs one after another."""
     import keras
-
-    from helpers.model import average_models, build_improved_cnn
-
     images, labels = load_arrays(train_dir)
     seed = course_seed() if seed is None else seed
     fit_idx, val_idx = carve_validation(labels, fraction=0.1, seed=seed)
@@ -339,8 +265,7 @@ def train_improved(train_dir: Path | str = TRAIN_DIR, val_dir: Path | str | None
         set_seed(member_seed)
         train_ds = arrays_dataset(images[fit_idx], labels[fit_idx], batch_size, shuffle=True, seed=member_seed)
         schedule = keras.optimizers.schedules.CosineDecay(2e-3, decay_steps=steps, alpha=0.02)
-        model = compile_reference(build_improved_cnn(name=f"improved_cnn_{member + 1}", seed=member_seed),
-                                  schedule)
+        model = compile_reference(build_improved_cnn(name=f"improved_cnn_{member + 1}", seed=member_seed), schedule)
         # While the learning rate is high the validation loss jumps around; watch it from half-way on,
         # keep the best epoch's weights, and stop once it has not improved for 10 epochs.
         stopping = keras.callbacks.EarlyStopping(monitor="val_loss", patience=10, restore_best_weights=True,

@@ -1,20 +1,6 @@
-"""Notebook 08's interactive tools: ipywidgets (and, for the drawing pad, a small ``anywidget``: see
-``helpers.drawing``) wired to the plain functions of ``helpers.playground``.
-
-Each function returns one widget to display in a cell::
-
-    test_set_explorer(model, images, labels)      # slide through test digits and their probabilities
-    hyperparameter_playground(reference_metrics)  # change the CNN, press Train, compare with the reference
-    upload_digit(model)                           # your own photo or scan of a digit
-    drawing_pad(model)                            # draw a digit with the mouse
-
-Each returns a ``Tool`` (a ``VBox``) that keeps its named parts in ``box.parts`` (a dict of widgets), so a
-test, or you, can drive it from code: ``explorer.parts["show"].value = "misclassified"``.  The hyperparameter playground also
-keeps its last result in ``box.state["result"]`` (the trained model, its history and test metrics).
-
-Figures are drawn on ``matplotlib.figure.Figure`` objects (not pyplot) and shown as PNG ``Image``
-widgets: nothing is printed into the cell, which keeps ``pytest --nbval`` outputs stable, and the
-training thread never touches pyplot's global state.
+"""Notebook 08's tools, ipywidgets wired to ``helpers.playground``.  Each returns a ``Tool`` whose named
+widgets in ``box.parts`` let code drive it.  Figures are PNG images of pyplot-free ``Figure`` objects: nothing
+is printed into the cell, and the training thread never touches pyplot's state.
 """
 
 from __future__ import annotations
@@ -29,11 +15,13 @@ import ipywidgets as widgets
 import numpy as np
 from matplotlib.figure import Figure
 
+from helpers.data import load_arrays
 from helpers.errors import CourseError
 from helpers.evaluation import predict_one, predict_probabilities
 from helpers.playground import (PLAYGROUND_DEFAULTS, PLAYGROUND_LIMITS, canvas_to_steps, compare_with_reference,
                                 describe_prediction, describe_settings, epoch_line, explorer_indices, pad_pixels,
                                 playground_settings_to_kwargs, plural, train_and_evaluate, upload_to_steps)
+from helpers.paths import TEST_DIR
 from helpers.plots import DPI, plot_learning_curves, plot_probabilities
 
 WIDE = {"description_width": "110px"}
@@ -77,8 +65,9 @@ def learning_curve_png(history: Mapping[str, list[float]], title: str = "Your mo
     return figure_png(fig)
 
 
-def _show(widget: widgets.Widget, visible: bool) -> None:
-    widget.layout.display = None if visible else "none"
+def _show(visible: bool, *parts: widgets.Widget) -> None:
+    for widget in parts:
+        widget.layout.display = None if visible else "none"
 
 
 def _error(message: str) -> str:
@@ -90,12 +79,7 @@ def _header(title: str, text: str) -> widgets.HTML:
 
 
 class Tool(widgets.VBox):
-    """One tool of notebook 08: a header (``title`` in bold, then ``intro``) above ``rows`` of widgets, with
-    its named ``parts``.
-
-    Where widgets cannot be shown (a saved notebook on a web page, a notebook Jupyter does not trust), the
-    output's plain-text form says what the tool is, instead of ``VBox(children=(HTML(value=...``.
-    """
+    """A header (``title``, ``intro``) above ``rows`` of widgets, with named ``parts`` and a plain-text form."""
 
     def __init__(self, title: str, intro: str, rows: list[widgets.Widget], parts: dict[str, widgets.Widget]) -> None:
         super().__init__([_header(title, intro), *rows])
@@ -108,12 +92,8 @@ class Tool(widgets.VBox):
 # -------------------------------------------------------------------------------------------- explorer
 def test_set_explorer(model: Any, images: np.ndarray, labels: np.ndarray,
                       probabilities: np.ndarray | None = None) -> Tool:
-    """Slide through the test digits, all of them, only the mistakes or only the correct ones, of any
-    digit or one, and see each image with its 10 class probabilities.
-
-    ``probabilities`` ``(n, 10)`` are computed once with ``model.predict`` (in batches) if not given, so
-    moving the slider only draws.  Parts: ``show``, ``digit`` (-1 = any), ``slider``, ``caption``, ``picture``.
-    """
+    """Slide through the test digits (all, the mistakes or the correct ones; of any digit or one), each with
+    its 10 class probabilities.  Parts: ``show``, ``digit`` (-1 = any), ``slider``, ``caption``, ``picture``."""
     probabilities = predict_probabilities(model, images) if probabilities is None else np.asarray(probabilities)
     labels = np.asarray(labels)
     predictions = probabilities.argmax(axis=1)
@@ -133,17 +113,16 @@ def test_set_explorer(model: Any, images: np.ndarray, labels: np.ndarray,
         indices = state["indices"]
         if len(indices) == 0:
             caption.value = "No test digit matches this filter."
-            _show(picture, False)
+            _show(False, picture)
             return
         index = int(indices[slider.value])
         caption.value = html.escape(f"{slider.value + 1} of {len(indices):,} matching digits · test image "
                                     f"#{index}: " + describe_prediction(probabilities[index], labels[index]))
         picture.value = prediction_png(images[index], probabilities[index], labels[index], f"test image #{index}")
-        _show(picture, True)
+        _show(True, picture)
 
     def refilter(change: Any = None) -> None:
-        state["indices"] = explorer_indices(labels, predictions, show.value,
-                                            None if digit.value == -1 else digit.value)
+        state["indices"] = explorer_indices(labels, predictions, show.value, None if digit.value == -1 else digit.value)
         state["quiet"] = True
         try:
             slider.value = 0
@@ -169,17 +148,8 @@ test_set_explorer.__test__ = False  # a widget builder, not a pytest test, whate
 def hyperparameter_playground(reference_metrics: Mapping[str, float],
                               test_data: tuple[np.ndarray, np.ndarray] | None = None,
                               background: bool = True) -> Tool:
-    """Sliders for the CNN's filters, Dense units, dropout, learning rate, epochs and training-set size;
-    **Train** trains ``train_custom`` on the bundled training digits, with a progress bar and a learning
-    curve that grows each epoch, then scores the model on the test split and compares it with
-    ``reference_metrics`` (``{"accuracy": ..., "loss": ...}`` of the reference model on the same split).
-
-    Nothing trains until Train is clicked.  With ``background=True`` training runs in a thread, so the
-    notebook stays usable and **Stop** can end it after the current epoch; ``background=False`` trains
-    inside the click (tests).  ``test_data`` defaults to the bundled test split.
-    """
-    limits = PLAYGROUND_LIMITS
-    defaults = PLAYGROUND_DEFAULTS
+    """Sliders for the CNN's settings; **Train** trains it (**Stop** ends it) and compares it with the reference."""
+    limits, defaults = PLAYGROUND_LIMITS, PLAYGROUND_DEFAULTS
 
     def int_slider(name: str, description: str, step: int) -> widgets.IntSlider:
         low, high = limits[name]
@@ -217,12 +187,11 @@ def hyperparameter_playground(reference_metrics: Mapping[str, float],
             progress.value, progress.description = epoch, f"epoch {epoch}/{epochs}"
             status.value = html.escape(epoch_line(epoch, epochs, logs))
             curve.value = learning_curve_png(history, title=f"Your model: {describe_settings(kwargs)}")
-            _show(curve, True)
+            _show(True, curve)
 
         try:
-            images, labels = test_data if test_data is not None else _bundled_test_split()
-            outcome = train_and_evaluate(kwargs, images, labels, on_epoch_end=on_epoch_end,
-                                         stop=state["stop"].is_set)
+            images, labels = test_data if test_data is not None else load_arrays(TEST_DIR)
+            outcome = train_and_evaluate(kwargs, images, labels, on_epoch_end=on_epoch_end, stop=state["stop"].is_set)
         except CourseError as error:
             status.value, progress.bar_style = _error(str(error)), "danger"
         except Exception as error:  # a bug: say so in the widget, keep the traceback in the log
@@ -280,24 +249,13 @@ def hyperparameter_playground(reference_metrics: Mapping[str, float],
     return box
 
 
-def _bundled_test_split() -> tuple[np.ndarray, np.ndarray]:
-    from helpers.data import load_arrays
-    from helpers.paths import TEST_DIR
-
-    return load_arrays(TEST_DIR)
-
-
 # ---------------------------------------------------------------------------------------- your own digit
 UPLOAD_HINT = ("Choose a photo, scan or drawing of one digit (any image format the browser calls an image; "
                "at most 5 MB and 4096x4096 pixels).")
 
 
 def upload_digit(model: Any) -> Tool:
-    """Upload an image of one digit; see every preprocessing step and the model's prediction.
-
-    A bad file (not an image, too large, too many pixels, empty, no digit in it) shows a one-line message
-    in the widget instead of a traceback.  Parts: ``upload``, ``message``, ``steps``, ``prediction``.
-    """
+    """Upload an image of a digit: its preprocessing steps and prediction, or one line on what is wrong with it."""
     upload = widgets.FileUpload(accept="image/*", multiple=False, description="Upload a digit",
                                 layout=widgets.Layout(width="max-content"))  # room for the count: "... (1)"
     message = widgets.HTML(html.escape(UPLOAD_HINT))
@@ -316,14 +274,12 @@ def upload_digit(model: Any) -> Tool:
         except Exception as error:  # never a traceback for a bad upload: one line in the widget
             reason = str(error) if isinstance(error, CourseError) else f"{error.__class__.__name__}: {error}"
             message.value = _error(f"Cannot use this file: {reason}".splitlines()[0])
-            _show(steps_picture, False)
-            _show(prediction_picture, False)
+            _show(False, steps_picture, prediction_picture)
             return
         message.value = f"<b>{html.escape(name)}</b>: {html.escape(describe_prediction(probabilities))}"
         steps_picture.value = steps_png(steps)
         prediction_picture.value = prediction_png(model_input, probabilities, title="model input 28x28")
-        _show(steps_picture, True)
-        _show(prediction_picture, True)
+        _show(True, steps_picture, prediction_picture)
 
     upload.observe(on_upload, "value")
     return Tool("Your own digit", "upload an image of one handwritten digit and follow it through the preprocessing "
@@ -333,16 +289,8 @@ def upload_digit(model: Any) -> Tool:
 
 # ------------------------------------------------------------------------------------------- drawing pad
 def drawing_pad(model: Any, size: int = 280, line_width: int = 18) -> Tool:
-    """Draw a digit with the mouse (white on black, like MNIST) on a ``size`` x ``size`` pad; when you
-    release the button the drawing goes through the same ``mnist_steps`` as an upload and the prediction
-    updates.  **Clear**, under the pad, starts again.  Parts: ``canvas`` (a ``DrawingCanvas``),
-    ``message``, ``prediction``.
-
-    The browser draws the strokes and sends the pixels after each one (``DrawingCanvas.pixels``); Python
-    predicts whenever they change.  Nothing else is kept in the browser, so the pad survives a page reload.
-    """
+    """Draw a digit with the mouse; the prediction updates after each stroke."""
     from helpers.drawing import DrawingCanvas
-
     canvas = DrawingCanvas(size=size, line_width=line_width)
     hint = "Draw one digit, large, in the black square; the prediction updates when you release the mouse."
     message = widgets.HTML(html.escape(hint))
@@ -351,19 +299,19 @@ def drawing_pad(model: Any, size: int = 280, line_width: int = 18) -> Tool:
     def on_pixels(change: Any = None) -> None:
         if not canvas.pixels:  # Clear
             message.value = html.escape(hint)
-            _show(prediction_picture, False)
+            _show(False, prediction_picture)
             return
         try:
             steps = canvas_to_steps(pad_pixels(canvas.pixels, size))
         except CourseError as error:
             message.value = html.escape(str(error))
-            _show(prediction_picture, False)
+            _show(False, prediction_picture)
             return
         model_input = steps["centred 28x28"]
         probabilities = predict_one(model, model_input)
         message.value = html.escape(describe_prediction(probabilities))
         prediction_picture.value = prediction_png(model_input, probabilities, title="what the model sees")
-        _show(prediction_picture, True)
+        _show(True, prediction_picture)
 
     canvas.observe(on_pixels, "pixels")
     return Tool("Drawing pad", "draw a digit with the mouse and watch the model's guess; Clear starts again.",
