@@ -1,8 +1,5 @@
-"""A notebook opened on its own (Colab, a JupyterHub, a downloaded file): make the course work around it.
-
-The first code cell of every notebook clones the course when ``helpers`` can't be imported, puts the clone on
-``sys.path`` and calls :func:`finish_setup`. In a clone of the course that cell does nothing.
-"""
+"""A notebook opened on its own (Colab, a JupyterHub, a download): its first cell clones the course when
+``helpers`` can't be imported, puts the clone on ``sys.path`` and calls :func:`finish_setup`."""
 
 from __future__ import annotations
 
@@ -13,52 +10,39 @@ import subprocess
 import sys
 from pathlib import Path
 
-# module to import -> package to install when it is missing (the platform's own copy is always kept)
+# module -> package to install when it is missing (a platform's own copy is always kept)
 NEEDED = {"tensorflow": "tensorflow", "keras": "keras", "numpy": "numpy", "matplotlib": "matplotlib",
           "seaborn": "seaborn", "sklearn": "scikit-learn", "PIL": "pillow", "h5py": "h5py",
           "ipywidgets": "ipywidgets", "anywidget": "anywidget"}
 
 
 def pinned(requirements: Path, packages: list[str]) -> list[str]:
-    """The lines of ``requirements.txt`` that pin ``packages`` for this Python (markers evaluated)."""
+    """The pins of ``packages`` in ``requirements.txt`` that apply to this Python (markers evaluated)."""
     try:
         from packaging.requirements import Requirement
     except ModuleNotFoundError:  # pip vendors the same library
         from pip._vendor.packaging.requirements import Requirement
-    chosen = []
-    for line in requirements.read_text().splitlines():
-        line = line.split("#")[0].strip()
-        if line:
-            requirement = Requirement(line)
-            if requirement.name in packages and (requirement.marker is None or requirement.marker.evaluate()):
-                chosen.append(f"{requirement.name}{requirement.specifier}")
-    return chosen
-
-
-def add_to_site_packages(course: Path) -> bool:
-    """Write a ``.pth`` file naming ``course`` (what ``pip install -e`` does), so ``import helpers`` works after
-    a kernel restart and in ``python -m helpers``. False when no site-packages folder is writable."""
-    folders = [Path(p) for p in site.getsitepackages()] + [Path(site.getusersitepackages())]
-    for folder in folders:
-        try:
-            folder.mkdir(parents=True, exist_ok=True)
-            (folder / "mnist_cnn_course.pth").write_text(f"{course}\n")
-            return True
-        except OSError:
-            continue
-    return False
+    lines = [line.split("#")[0].strip() for line in requirements.read_text().splitlines()]
+    found = [Requirement(line) for line in lines if line]
+    return [f"{r.name}{r.specifier}" for r in found if r.name in packages and (not r.marker or r.marker.evaluate())]
 
 
 def finish_setup(course: str | os.PathLike) -> list[str]:
-    """Install what the platform lacks (pinned versions; TensorFlow only if it has none), make ``helpers``
-    importable for good and work inside ``course/notebooks``. Returns the packages installed."""
+    """Install what the platform lacks (pinned), make ``helpers`` importable for good (a ``.pth`` file, as
+    ``pip install -e`` writes: after a restart and in ``python -m helpers`` too) and work in ``course/notebooks``.
+    Returns the packages installed."""
     course = Path(course).resolve()
-    add_to_site_packages(course)
+    for folder in [*site.getsitepackages(), site.getusersitepackages()]:
+        try:
+            Path(folder).mkdir(parents=True, exist_ok=True)
+            Path(folder, "mnist_cnn_course.pth").write_text(f"{course}\n")
+            break
+        except OSError:  # not writable: try the next one (this kernel has the course on sys.path anyway)
+            continue
     missing = [package for module, package in NEEDED.items() if importlib.util.find_spec(module) is None]
-    if missing:
-        command = [sys.executable, "-m", "pip", "install", "--quiet", *pinned(course / "requirements.txt", missing)]
-        if subprocess.run(command).returncode != 0:
-            raise SystemExit(f"Could not install {', '.join(missing)}: see pip's message above.")
+    command = [sys.executable, "-m", "pip", "install", "--quiet", *pinned(course / "requirements.txt", missing)]
+    if missing and subprocess.run(command).returncode != 0:
+        raise SystemExit(f"Could not install {', '.join(missing)}: see pip's message above.")
     os.chdir(course / "notebooks")
     print(f"The course is in {course}; installed: {', '.join(missing) or 'nothing (the platform has every package)'}")
     return missing

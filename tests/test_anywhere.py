@@ -148,7 +148,7 @@ def test_finish_setup_installs_only_what_is_missing_and_never_replaces_tensorflo
 def test_a_failed_install_stops_with_one_line(tmp_path, monkeypatch):
     (tmp_path / "notebooks").mkdir()
     shutil.copy(REPO_ROOT / "requirements.txt", tmp_path / "requirements.txt")
-    monkeypatch.setattr(bootstrap, "add_to_site_packages", lambda course: False)
+    monkeypatch.setattr(bootstrap.site, "getsitepackages", lambda: [str(tmp_path / "site-packages")])
     monkeypatch.setattr(bootstrap, "NEEDED", {"no_such_module_here": "seaborn"})
     monkeypatch.setattr(bootstrap.subprocess, "run", lambda command: subprocess.CompletedProcess(command, 1))
     monkeypatch.chdir(tmp_path)
