@@ -114,6 +114,13 @@ def test_the_first_cell_does_nothing_in_a_clone_and_names_the_configured_reposit
                f"{path.name}" in "".join(notebook["cells"][0]["source"])
 
 
+def test_the_readme_badges_open_the_configured_repository():
+    repository = load_script("notebook_nav").repository_url().removeprefix("https://github.com/")
+    readme = (REPO_ROOT / "README.md").read_text()
+    assert f"colab.research.google.com/github/{repository}/blob/main/notebooks/00_welcome_and_setup.ipynb" in readme
+    assert f"mybinder.org/v2/gh/{repository}/main?urlpath=lab/tree/notebooks/00_welcome_and_setup.ipynb" in readme
+
+
 def test_a_repository_url_that_colab_cannot_open_is_refused_in_one_line():
     nav = load_script("notebook_nav")
     with pytest.raises(SystemExit, match="is not https://github.com/OWNER/REPO"):
