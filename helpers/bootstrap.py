@@ -16,15 +16,18 @@ NEEDED = {"tensorflow": "tensorflow", "keras": "keras", "numpy": "numpy", "matpl
           "ipywidgets": "ipywidgets", "anywidget": "anywidget"}
 
 
-def pinned(requirements: Path, packages: list[str]) -> list[str]:
-    """The pins of ``packages`` in ``requirements.txt`` that apply to this Python (markers evaluated)."""
+def pinned(requirements: Path, packages: list[str] | None = None, python: str | None = None) -> list[str]:
+    """The pins of ``packages`` (default: all) in ``requirements.txt`` that apply to Python ``python`` ('3.10';
+    default: this one), markers evaluated and dropped. ``scripts/wheelhouse.py`` uses it too."""
     try:
         from packaging.requirements import Requirement
     except ModuleNotFoundError:  # pip vendors the same library
         from pip._vendor.packaging.requirements import Requirement
+    target = {"python_version": python, "python_full_version": f"{python}.0"} if python else None
     lines = [line.split("#")[0].strip() for line in requirements.read_text().splitlines()]
     found = [Requirement(line) for line in lines if line]
-    return [f"{r.name}{r.specifier}" for r in found if r.name in packages and (not r.marker or r.marker.evaluate())]
+    return [f"{r.name}{r.specifier}" for r in found
+            if (packages is None or r.name in packages) and (not r.marker or r.marker.evaluate(target))]
 
 
 def finish_setup(course: str | os.PathLike) -> list[str]:

@@ -9,7 +9,8 @@ platforms and Python versions side by side; pip picks the right ones.
     python scripts/wheelhouse.py --dest /media/usb/wheelhouse
 
 Markers in requirements.txt (``; python_version < "3.11"``) are evaluated for each target Python, so Python 3.10
-gets its own pins. Standard library only, plus pip.
+gets its own pins (read by helpers.bootstrap.pinned, as a notebook opened in Colab reads them). Needs pip,
+nothing else: it runs before any install.
 """
 
 from __future__ import annotations
@@ -22,29 +23,18 @@ import tempfile
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
-PLATFORMS = {  # pip's --platform tags; the first that has a wheel wins
-    "linux": ["manylinux_2_28_x86_64", "manylinux_2_27_x86_64", "manylinux_2_17_x86_64", "manylinux2014_x86_64"],
-    "windows": ["win_amd64"],
-    "macos": ["macosx_14_0_arm64", "macosx_12_0_arm64", "macosx_11_0_arm64"],
-}
+sys.path.insert(0, str(REPO))  # helpers.bootstrap (standard library only) and scripts/test_pythons.py
+sys.path.insert(0, str(REPO / "scripts"))
+from helpers.bootstrap import pinned  # noqa: E402  (the one marker-aware reader of requirements.txt)
+from test_pythons import PLATFORMS as PLATFORM_TAGS  # noqa: E402  (the tags --resolve checks)
+
+PLATFORMS = {name.split()[0]: tags for name, tags in PLATFORM_TAGS.items()}  # linux, windows, macos
 BUILD_TOOLS = ["pip", "setuptools>=61"]  # `make setup` upgrades pip and builds `helpers` (pip install -e .)
 
 
 def requirements_for(python: str, requirements: Path = REPO / "requirements.txt") -> list[str]:
     """The pins of ``requirements`` that apply to Python ``python`` ('3.10'), markers removed."""
-    try:
-        from packaging.requirements import Requirement
-    except ModuleNotFoundError:
-        from pip._vendor.packaging.requirements import Requirement
-    environment = {"python_version": python, "python_full_version": f"{python}.0"}
-    pins = []
-    for line in requirements.read_text().splitlines():
-        line = line.split("#")[0].strip()
-        if line:
-            requirement = Requirement(line)
-            if requirement.marker is None or requirement.marker.evaluate(environment):
-                pins.append(f"{requirement.name}{requirement.specifier}")
-    return pins
+    return pinned(requirements, python=python)
 
 
 def download(python: str, platform_name: str | None, dest: Path) -> int:
