@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import platform
 import warnings
+from collections.abc import Callable
 from typing import Any
 
 from helpers.provenance import package_versions
@@ -16,7 +17,8 @@ def setup_notebook(seed: int | None = None) -> int:
     warnings.filterwarnings("ignore", message=r"`shuffle=True` was passed")
     warnings.filterwarnings("ignore", message=r".*HDF5 file via `model.save\(\)`")
     import matplotlib.pyplot as plt
-    plt.rcParams.update({"figure.dpi": 80, "savefig.dpi": 80, "figure.max_open_warning": 0})
+    from helpers.plots import STYLE
+    plt.rcParams.update(STYLE)
     from helpers.training import set_seed
     return set_seed(seed)
 
@@ -31,3 +33,19 @@ def environment_report() -> dict[str, Any]:
     gpus = tf.config.list_physical_devices("GPU")
     versions["devices"] = f"{len(gpus)} GPU(s)" if gpus else "CPU only"
     return versions
+
+
+def check(solved: Callable[[], bool], right: str, hint: str) -> bool:
+    """An exercise's check: prints ``Right: <right>`` if ``solved()``, else ``Not yet: <hint>`` (naming the error
+    when it raises, e.g. on the ``...`` placeholder); returns whether it passed.
+
+    >>> check(lambda: len(...) == 3, "three.", "give a list of 3")
+    Not yet: give a list of 3 (TypeError: object of type 'ellipsis' has no len())
+    False
+    """
+    try:
+        passed, error = bool(solved()), ""
+    except Exception as exc:  # a student's half-written answer: say why, never a traceback
+        passed, error = False, f" ({type(exc).__name__}: {exc})"
+    print(f"Right: {right}" if passed else f"Not yet: {hint}{error}")
+    return passed
