@@ -58,15 +58,23 @@ def plot_samples_per_class(images: np.ndarray, labels: np.ndarray, per_class: in
     return _finish(fig, title)
 
 
-def plot_digit_pixels(image: np.ndarray, title: str = "One digit as 28x28 pixel values") -> Figure:
-    """One digit as a heatmap with its pixel values written in the cells (0..255 scale)."""
+def plot_digit_pixels(image: np.ndarray, title: str = "One digit's pixel values (0..255)", margin: int = 1) -> Figure:
+    """One digit in grayscale with its pixel values (0..255) written in, cropped to its ink plus ``margin``
+    pixels so that the numbers can be read; the ticks are the rows and columns of the full image."""
     pixels = np.rint(_image(image) * (255 if np.max(image) <= 1 else 1)).astype(int)
-    fig, ax = plt.subplots(figsize=(7.5, 7.5), dpi=DPI)
-    ax.imshow(pixels, cmap="gray_r", vmin=0, vmax=255)
-    for (row, col), value in np.ndenumerate(pixels):
+    rows, cols = np.nonzero(pixels) if pixels.any() else np.indices(pixels.shape).reshape(2, -1)
+    top, left = max(rows.min() - margin, 0), max(cols.min() - margin, 0)
+    crop = pixels[top:rows.max() + margin + 1, left:cols.max() + margin + 1]
+    fig, ax = plt.subplots(figsize=(0.34 * crop.shape[1] + 1.6, 0.34 * crop.shape[0] + 0.9), dpi=DPI)
+    shown = ax.imshow(crop, cmap=DIGIT_CMAP, vmin=0, vmax=255,
+                      extent=(left - 0.5, left + crop.shape[1] - 0.5, top + crop.shape[0] - 0.5, top - 0.5))
+    for (row, col), value in np.ndenumerate(crop):
         if value:
-            ax.text(col, row, str(value), ha="center", va="center", fontsize=5,
+            ax.text(left + col, top + row, str(value), ha="center", va="center", fontsize=7,
                     color="white" if value > 128 else "black")
+    ax.set_xticks(range(left, left + crop.shape[1])), ax.set_yticks(range(top, top + crop.shape[0]))
+    ax.tick_params(labelsize=7)
+    fig.colorbar(shown, ax=ax, shrink=0.5, label="pixel value")
     ax.set(title=title, xlabel="column", ylabel="row")
     return _finish(fig)
 

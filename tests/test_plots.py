@@ -84,6 +84,11 @@ def test_probabilities_digit_pixels_histograms_and_image_row():
     assert len(fig.axes[0].patches) == 10
     fig = plots.plot_digit_pixels(IMAGES[0])
     assert fig.axes[0].get_title() and len(fig.axes[0].texts) > 700
+    digit = np.zeros((28, 28), dtype=np.uint8)
+    digit[5:15, 8:14] = 200  # ink in rows 5..14, columns 8..13
+    ax = plots.plot_digit_pixels(digit, margin=1).axes[0]
+    assert len(ax.texts) == 60 and ax.get_xlim() == (6.5, 14.5) and ax.get_ylim() == (15.5, 3.5)  # cropped
+    assert [t.get_text() for t in ax.get_xticklabels()][0] == "7" and len(ax.figure.axes) == 2  # a colorbar
     fig = plots.plot_pixel_histograms(IMAGES * 255, IMAGES)
     assert len(fig.axes) == 2 and fig.axes[1].get_xlabel() == "pixel value"
     fig = plots.plot_image_row([IMAGES[0], IMAGES[1]], ["a", "b"], title="steps")
