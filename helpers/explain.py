@@ -204,8 +204,8 @@ def embed_2d(activations: np.ndarray, method: str = "pca", seed: int = 42) -> np
 
 # --- figures ---------------------------------------------------------------------------------------
 def plot_filters(kernels: np.ndarray, title: str = "First-layer filters (3x3 kernels)", columns: int = 8) -> Figure:
-    """The kernels ``(n, 3, 3)`` of the first convolution on one colour scale (red adds, blue subtracts)."""
-    from helpers.plots import SIGNED_CMAP
+    """The kernels ``(n, 3, 3)`` of the first convolution on one colour scale centred at 0 (``plots.SIGNED_CMAP``:
+    red adds, blue subtracts)."""
     kernels = np.asarray(kernels)
     rows = int(np.ceil(len(kernels) / columns))
     limit = float(np.abs(kernels).max()) or 1.0
@@ -213,7 +213,7 @@ def plot_filters(kernels: np.ndarray, title: str = "First-layer filters (3x3 ker
     for index, ax in enumerate(axes.flat):
         ax.set(xticks=[], yticks=[])
         if index < len(kernels):
-            ax.imshow(kernels[index], cmap=SIGNED_CMAP, vmin=-limit, vmax=limit)
+            ax.imshow(kernels[index], cmap="RdBu_r", vmin=-limit, vmax=limit)
             ax.set_title(f"#{index}", fontsize=7, pad=2)
         else:
             ax.axis("off")
@@ -226,15 +226,14 @@ def plot_filters(kernels: np.ndarray, title: str = "First-layer filters (3x3 ker
 def plot_feature_maps(maps: dict[str, np.ndarray], max_channels: int = 8,
                       title: str = "Feature maps, first channels of each layer") -> Figure:
     """One row per layer of ``feature_maps(...)``: its first ``max_channels`` channels on one scale per layer,
-    with a colorbar; after ReLU the maps are >= 0 (``HEAT_CMAP``), else signed (``SIGNED_CMAP``, centred)."""
-    from helpers.plots import HEAT_CMAP, SIGNED_CMAP
+    with a colorbar; after ReLU the maps are >= 0 (``plots.HEAT_CMAP``), else signed (``plots.SIGNED_CMAP``)."""
     names = list(maps)
     fig, axes = plt.subplots(len(names), max_channels, figsize=(max_channels * 1.0 + 2.0, len(names) * 1.15 + 0.5),
                              squeeze=False)
     for row, name in enumerate(names):
         values = np.asarray(maps[name])
         shown, top = values[..., :max_channels], float(np.abs(values[..., :max_channels]).max()) or 1.0
-        scale = {"cmap": HEAT_CMAP, "vmin": 0} if shown.min() >= 0 else {"cmap": SIGNED_CMAP, "vmin": -top}
+        scale = {"cmap": "magma", "vmin": 0} if shown.min() >= 0 else {"cmap": "RdBu_r", "vmin": -top}
         for column in range(max_channels):
             ax = axes[row, column]
             ax.set(xticks=[], yticks=[])
