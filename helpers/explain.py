@@ -204,39 +204,41 @@ def embed_2d(activations: np.ndarray, method: str = "pca", seed: int = 42) -> np
 
 # --- figures ---------------------------------------------------------------------------------------
 def plot_filters(kernels: np.ndarray, title: str = "First-layer filters (3x3 kernels)", columns: int = 8) -> Figure:
-    """The kernels ``(n, 3, 3)`` of the first convolution on one colour scale (red adds, blue subtracts)."""
+    """The kernels ``(n, 3, 3)`` of the first convolution on one colour scale centred at 0 (``plots.SIGNED_CMAP``:
+    red adds, blue subtracts)."""
     kernels = np.asarray(kernels)
     rows = int(np.ceil(len(kernels) / columns))
     limit = float(np.abs(kernels).max()) or 1.0
     fig, axes = plt.subplots(rows, columns, figsize=(columns * 0.9 + 0.8, rows * 0.95 + 0.5), squeeze=False)
-    image = None
     for index, ax in enumerate(axes.flat):
         ax.set(xticks=[], yticks=[])
         if index < len(kernels):
-            image = ax.imshow(kernels[index], cmap="RdBu_r", vmin=-limit, vmax=limit)
+            ax.imshow(kernels[index], cmap="RdBu_r", vmin=-limit, vmax=limit)
             ax.set_title(f"#{index}", fontsize=7, pad=2)
         else:
             ax.axis("off")
     fig.suptitle(title)
     fig.tight_layout()
-    if image is not None:
-        fig.colorbar(image, ax=axes.ravel().tolist(), shrink=0.8, label="weight")
+    fig.colorbar(axes.flat[0].images[0], ax=axes.ravel().tolist(), shrink=0.8, label="weight")
     return fig
 
 
 def plot_feature_maps(maps: dict[str, np.ndarray], max_channels: int = 8,
                       title: str = "Feature maps, first channels of each layer") -> Figure:
-    """One row per layer of ``feature_maps(...)``: its first ``max_channels`` channels, each on its own scale."""
+    """One row per layer of ``feature_maps(...)``: its first ``max_channels`` channels on one scale per layer,
+    with a colorbar; after ReLU the maps are >= 0 (``plots.HEAT_CMAP``), else signed (``plots.SIGNED_CMAP``)."""
     names = list(maps)
-    fig, axes = plt.subplots(len(names), max_channels, figsize=(max_channels * 1.0 + 1.2, len(names) * 1.15 + 0.5),
+    fig, axes = plt.subplots(len(names), max_channels, figsize=(max_channels * 1.0 + 2.0, len(names) * 1.15 + 0.5),
                              squeeze=False)
     for row, name in enumerate(names):
         values = np.asarray(maps[name])
+        shown, top = values[..., :max_channels], float(np.abs(values[..., :max_channels]).max()) or 1.0
+        scale = {"cmap": "magma", "vmin": 0} if shown.min() >= 0 else {"cmap": "RdBu_r", "vmin": -top}
         for column in range(max_channels):
             ax = axes[row, column]
             ax.set(xticks=[], yticks=[])
             if column < values.shape[-1]:
-                ax.imshow(values[..., column], cmap="viridis")
+                ax.imshow(values[..., column], vmax=top, **scale)
                 if row == 0:
                     ax.set_title(f"ch {column}", fontsize=8)
             else:
@@ -246,6 +248,8 @@ def plot_feature_maps(maps: dict[str, np.ndarray], max_channels: int = 8,
                                 va="center")
     fig.suptitle(title)
     fig.tight_layout()
+    for row in range(len(names)):
+        fig.colorbar(axes[row, 0].images[0], ax=axes[row].tolist(), shrink=0.9, pad=0.02)
     return fig
 
 

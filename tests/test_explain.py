@@ -263,7 +263,9 @@ def test_plot_feature_maps_has_one_row_per_layer(untrained, digits):
     maps = explain.feature_maps(untrained, digits[0][0])
     fig = explain.plot_feature_maps(maps, max_channels=6)
     assert isinstance(fig, Figure) and fig._suptitle.get_text()
-    assert len(fig.axes) == 4 * 6
+    shown = [ax for ax in fig.axes if ax.images]
+    assert len(shown) == 4 * 6 and len(fig.axes) == 4 * 6 + 4, "one colorbar per layer"
+    assert shown[0].images[0].get_cmap().name == "magma" and shown[0].images[0].get_clim()[0] == 0
     assert fig.axes[0].get_ylabel().startswith("conv1") and fig.axes[18].get_ylabel().startswith("pool2")
 
 
