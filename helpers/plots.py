@@ -111,7 +111,7 @@ def plot_confusion_matrix(matrix: np.ndarray, title: str = "Confusion matrix") -
     sns.heatmap(matrix, mask=~diagonal, cmap=["0.85"], cbar=False, **options)
     errors = list(plt.get_cmap("Reds")(np.linspace(0.35, 1, 256)))  # 1 mistake: salmon, not white
     sns.heatmap(matrix, mask=diagonal | (matrix == 0), cmap=errors, vmin=0.5, vmax=max(1, matrix[~diagonal].max()),
-                cbar_kws={"label": "mistakes (count)"}, **options)
+                cbar_kws={"label": "mistakes (count)", "ticks": plt.MaxNLocator(integer=True)}, **options)
     ax.set(title=title, xlabel="predicted digit", ylabel="true digit")
     return _finish(fig)
 
