@@ -110,11 +110,16 @@ def plot_learning_curves(history: dict[str, Sequence[float]], title: str = "Lear
 
 
 def plot_confusion_matrix(matrix: np.ndarray, title: str = "Confusion matrix") -> Figure:
-    """The confusion matrix as a seaborn heatmap with counts; row = true digit, column = prediction."""
+    """The confusion matrix (row = true digit, column = prediction) as two seaborn heatmaps with counts: the
+    diagonal (right answers) in gray, the mistakes in reds that start dark enough that a single one shows."""
     import seaborn as sns
     fig, ax = plt.subplots(figsize=(6.5, 5.5), dpi=DPI)
-    sns.heatmap(matrix, annot=True, fmt="d", cmap="Blues", cbar=True, ax=ax, square=True,
-                xticklabels=range(NUM_CLASSES), yticklabels=range(NUM_CLASSES), annot_kws={"fontsize": 8})
+    matrix, diagonal = np.asarray(matrix), np.eye(len(matrix), dtype=bool)
+    options = dict(annot=True, fmt="d", ax=ax, square=True, annot_kws={"fontsize": 8}, linewidths=0.5)
+    sns.heatmap(matrix, mask=~diagonal, cmap=["0.85"], cbar=False, **options)
+    errors = list(plt.get_cmap("Reds")(np.linspace(0.35, 1, 256)))  # 1 mistake: salmon, not white
+    sns.heatmap(matrix, mask=diagonal | (matrix == 0), cmap=errors, vmin=0.5, vmax=max(1, matrix[~diagonal].max()),
+                cbar_kws={"label": "mistakes (count)", "ticks": plt.MaxNLocator(integer=True)}, **options)
     ax.set(title=title, xlabel="predicted digit", ylabel="true digit")
     return _finish(fig)
 
@@ -128,15 +133,16 @@ def plot_predictions(images: np.ndarray, labels: np.ndarray, predictions: np.nda
     # 1.7 inches per row: room for the two-line titles above each image
     fig, axes = plt.subplots(rows, columns, figsize=(columns * 1.2, rows * 1.7), dpi=DPI, squeeze=False)
     for i, ax in enumerate(axes.flat):
-        ax.axis("off")
+        ax.set_xticks([]), ax.set_yticks([])
+        wrong = i < n and int(predictions[i]) != int(labels[i])
+        plt.setp(list(ax.spines.values()), visible=wrong, color="red", linewidth=3)  # a red frame: a mistake
         if i >= n:
             continue
-        ax.imshow(_image(images[i]), cmap="gray", vmin=0, vmax=1)
-        wrong = int(predictions[i]) != int(labels[i])
+        ax.imshow(_image(images[i]), cmap=DIGIT_CMAP, vmin=0, vmax=1)
         text = f"true {int(labels[i])}\npred {int(predictions[i])}"
         if probabilities is not None:
             text += f" ({probabilities[i][int(predictions[i])]:.0%})"
-        ax.set_title(text, fontsize=8, color="red" if wrong else "black")
+        ax.set_title(text, fontsize=8, color="red" if wrong else "black", fontweight="bold" if wrong else "normal")
     return _finish(fig, title)
 
 
@@ -156,7 +162,7 @@ def plot_confused_pairs(images: np.ndarray, labels: np.ndarray, predictions: np.
         true, predicted, count = pairs[row]
         found = np.flatnonzero((np.asarray(labels) == true) & (np.asarray(predictions) == predicted))[:per_pair]
         for ax, index in zip(ax_row, found):
-            ax.imshow(_image(images[index]), cmap="gray", vmin=0, vmax=1)
+            ax.imshow(_image(images[index]), cmap=DIGIT_CMAP, vmin=0, vmax=1)
         ax_row[0].set_ylabel(f"{true} -> {predicted}\n({count}x)", rotation=0, labelpad=28, fontsize=9, va="center")
     return _finish(fig, title, fontsize=11)
 

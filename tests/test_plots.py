@@ -59,13 +59,19 @@ def test_learning_curves_tick_whole_epochs_only(epochs, ticks):
         assert shown == ticks and all(float(t).is_integer() for t in shown)
 
 
-def test_confusion_matrix_heatmap_annotates_counts():
-    matrix = np.diag(np.arange(10) + 1)
-    matrix[3, 5] = 7
+def test_confusion_matrix_annotates_counts_and_a_single_mistake_is_not_near_white():
+    matrix = np.diag(np.arange(10) + 190)
+    matrix[3, 5], matrix[2, 7] = 7, 1
     fig = plots.plot_confusion_matrix(matrix)
     ax = fig.axes[0]
-    texts = [t.get_text() for t in ax.texts]
-    assert len(texts) == 100 and texts[3 * 10 + 5] == "7"
+    texts = {(int(t.get_position()[1]), int(t.get_position()[0])): t.get_text() for t in ax.texts}
+    assert len(texts) == 12 and texts[3, 5] == "7" and texts[2, 7] == "1" and texts[4, 4] == "194"
+    assert (0, 1) not in texts  # no mistake, no number: the zeros stay blank
+    diagonal, mistakes = ax.collections  # the right answers and the mistakes are two separate heatmaps
+    assert mistakes.get_array().mask[np.diag_indices(10)].all()  # the diagonal is not on the mistakes' scale
+    one_mistake = mistakes.to_rgba(1)
+    assert min(one_mistake[:3]) < 0.7, f"a single mistake should stand out, not be near white: {one_mistake}"
+    assert len(fig.axes) == 2 and "mistakes" in fig.axes[1].get_ylabel()  # the colorbar
     assert ax.get_xlabel() == "predicted digit" and ax.get_ylabel() == "true digit"
 
 
@@ -76,6 +82,9 @@ def test_predictions_grid_marks_mistakes_in_red():
     fig = plots.plot_predictions(IMAGES[:10], LABELS[:10], predictions[:10], probabilities[:10], columns=5)
     colours = [ax.title.get_color() for ax in fig.axes]
     assert colours[2] == "red" and colours.count("red") == 1
+    framed = [ax.spines["left"].get_visible() for ax in fig.axes]
+    assert framed == [i == 2 for i in range(10)], "only the mistake gets a (red) frame"
+    assert fig.axes[0].images[0].get_cmap().name == plots.DIGIT_CMAP
     assert fig.axes[0].get_title() == "true 0\npred 0 (100%)"
 
 
