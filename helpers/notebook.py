@@ -35,17 +35,15 @@ def environment_report() -> dict[str, Any]:
     return versions
 
 
-def check(solved: Callable[[], bool], right: str, hint: str) -> bool:
+def check(solved: Callable[[], bool], right: str, hint: str) -> None:
     """An exercise's check: prints ``Right: <right>`` if ``solved()``, else ``Not yet: <hint>`` (naming the error
-    when it raises, e.g. on the ``...`` placeholder); returns whether it passed.
+    when it raises, e.g. on the ``...`` placeholder).
 
     >>> check(lambda: len(...) == 3, "three.", "give a list of 3")
     Not yet: give a list of 3 (TypeError: object of type 'ellipsis' has no len())
-    False
     """
     try:
         passed, error = bool(solved()), ""
     except Exception as exc:  # a student's half-written answer: say why, never a traceback
         passed, error = False, f" ({type(exc).__name__}: {exc})"
     print(f"Right: {right}" if passed else f"Not yet: {hint}{error}")
-    return passed

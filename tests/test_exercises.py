@@ -1,4 +1,4 @@
-"""Every exercise that changes a cell, tried: students change cells, and a changed cell may fail, but only at
+"""Every change a student may try on a cell, tried: students change cells, and a changed cell may fail, but only at
 an assert that says what broke, and never by breaking a later notebook or overwriting the reference model.
 
 The changes live as data in ``notebooks/exercises.json``.  Each one is applied to a copy of its notebook,
@@ -88,8 +88,6 @@ def test_every_change_still_matches_its_notebook():
         assert exercise["expect"] == "runs" or exercise.get("message"), f"{_id(exercise)}: which assert?"
         for later in exercise.get("then", []):
             assert (NOTEBOOKS / f"{later}.ipynb").is_file() and later > exercise["notebook"], later
-        assert f"**{exercise['exercise']}" in "".join(
-            cell.source for cell in _notebook(exercise["notebook"]).cells if "## Exercises" in cell.source), _id(exercise)
 
 
 @pytest.mark.exercises

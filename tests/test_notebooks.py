@@ -42,11 +42,34 @@ def test_opening_and_ending_follow_the_course_pattern(path):
     assert "setup_notebook()" in setup
     markdown = "\n".join(text(c) for c in all_cells if c["cell_type"] == "markdown")
     assert "## Summary" in markdown and "## Exercises" in markdown
-    runnable = markdown.count("### Exercise ") >= 2 and "## Solutions" in markdown  # with checks (issue 11)
-    assert runnable or markdown.count("<summary>") >= 2, "at least two exercises with solutions"
+    assert markdown.count("### Exercise ") >= 2 and "## Solutions" in markdown, "at least two exercises, solved"
     assert markdown.count("<details>") == markdown.count("</details>")
     nxt = markdown[markdown.index("## Next"):] if "## Next" in markdown else ""
     assert re.search(r"\]\((\d\d_\w+)\.ipynb\)", nxt), "a link to the next notebook"
+
+
+def _printed(cell) -> str:
+    return "".join("".join(o.get("text", "")) for o in cell["outputs"] if o["output_type"] == "stream")
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_exercises_are_checked_and_every_worked_solution_passes_its_check(path):
+    """Issue 11: a student's cell is followed by a check that says Right / Not yet; the worked solutions under
+    "## Solutions" run in the nbval tests, and their checks must say Right (strict nbval keeps these outputs)."""
+    all_cells = cells(path)
+    starts = [i for i, c in enumerate(all_cells) if c["cell_type"] == "markdown" and "## Exercises" in text(c)]
+    solutions = [i for i, c in enumerate(all_cells) if c["cell_type"] == "markdown" and "## Solutions" in text(c)]
+    assert starts and solutions and starts[0] < solutions[0], "## Exercises, then ## Solutions"
+    checks = [(i, c) for i, c in enumerate(all_cells) if c["cell_type"] == "code" and "check(lambda" in text(c)]
+    asked = [c for i, c in checks if starts[0] < i < solutions[0]]
+    solved = [c for i, c in checks if i > solutions[0]]
+    assert asked and len(solved) >= len(asked), "each checked exercise needs a worked solution with its check"
+    for cell in asked:
+        verdicts = [line for line in _printed(cell).splitlines() if line.startswith(("Not yet:", "Right:"))]
+        assert verdicts, f"a check printed no verdict: {_printed(cell)!r}"
+    for cell in solved:
+        verdicts = [line for line in _printed(cell).splitlines() if line.startswith(("Not yet:", "Right:"))]
+        assert verdicts and all(v.startswith("Right:") for v in verdicts), f"a worked solution fails: {verdicts}"
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
