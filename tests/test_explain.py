@@ -272,9 +272,11 @@ def test_plot_saliency_shows_digit_maps_and_overlay(trained, digits):
     fig = explain.plot_saliency(image, explain.saliency_map(trained, image), explain.grad_cam(trained, image),
                                 title="a zero")
     assert isinstance(fig, Figure) and fig._suptitle.get_text() == "a zero"
-    assert len(fig.axes) == 4 and all(ax.get_title() for ax in fig.axes)
-    assert len(fig.axes[-1].images) == 2
-    assert len(explain.plot_saliency(image, np.zeros((28, 28))).axes) == 3
+    panels = [ax for ax in fig.axes if ax.get_label() != "<colorbar>"]
+    assert len(panels) == 4 and all(ax.get_title() for ax in panels)
+    assert len(fig.axes) == 7, "a colorbar beside each map and beside the overlay"
+    assert len(panels[-1].images) == 2 and panels[0].images[0].get_cmap().name == "gray_r"
+    assert len(explain.plot_saliency(image, np.zeros((28, 28))).axes) == 3 + 2
     relabelled = explain.plot_saliency(image, np.zeros((28, 28)), np.zeros((28, 28)), gradcam_label="Grad-CAM (conv1)")
     assert relabelled.axes[2].get_title() == "Grad-CAM (conv1)"
 
