@@ -255,21 +255,23 @@ def plot_feature_maps(maps: dict[str, np.ndarray], max_channels: int = 8,
 
 def plot_saliency(image: np.ndarray, saliency: np.ndarray, gradcam: np.ndarray | None = None,
                   title: str = "Which pixels drove the prediction", gradcam_label: str = "Grad-CAM (conv2)") -> Figure:
-    """The digit, its saliency map, its Grad-CAM map (if given) and the last of them laid over the digit."""
+    """The digit (grayscale), its saliency map, its Grad-CAM map (if given) and the last map laid over the digit
+    (faded where weak); maps in magma on one 0-1 scale, each with a colorbar."""
+    digit_cmap, heat_cmap = "gray_r", "magma"  # helpers.plots' (same layer, so not imported; a test compares them)
     digit = np.asarray(image).reshape(28, 28)
-    panels = [(digit, "input digit", "gray"), (saliency, "saliency |d score/d pixel|", "hot")]
-    if gradcam is not None:
-        panels.append((gradcam, gradcam_label, "jet"))
-    overlay = gradcam if gradcam is not None else saliency
-    fig, axes = plt.subplots(1, len(panels) + 1, figsize=(2.2 * (len(panels) + 1), 2.6))
-    for ax, (values, name, cmap) in zip(axes, panels):
-        ax.imshow(values, cmap=cmap, vmin=0, vmax=1)
-        ax.set_title(name, fontsize=8)
-        ax.set(xticks=[], yticks=[])
-    axes[-1].imshow(digit, cmap="gray", vmin=0, vmax=1)
-    axes[-1].imshow(overlay, cmap="jet" if gradcam is not None else "hot", alpha=0.45, vmin=0, vmax=1)
-    axes[-1].set_title("overlay on the digit", fontsize=8)
-    axes[-1].set(xticks=[], yticks=[])
+    maps = [(saliency, "saliency |d score/d pixel|")] + ([(gradcam, gradcam_label)] if gradcam is not None else [])
+    fig, axes = plt.subplots(1, len(maps) + 2, figsize=(2.6 * (len(maps) + 2), 2.6))
+    axes[0].imshow(digit, cmap=digit_cmap, vmin=0, vmax=1)
+    axes[-1].imshow(digit, cmap=digit_cmap, vmin=0, vmax=1)
+    last = np.clip(maps[-1][0], 0, 1)
+    layers = [ax.imshow(values, cmap=heat_cmap, vmin=0, vmax=1) for ax, (values, _) in zip(axes[1:], maps)]
+    layers.append(axes[-1].imshow(last, cmap=heat_cmap, vmin=0, vmax=1, alpha=0.9 * last))
+    names = ["input digit"] + [name for _, name in maps] + [f"{maps[-1][1].split(' (')[0]} over the digit"]
+    for ax, name in zip(axes, names):
+        ax.set(title=name, xticks=[], yticks=[])
+        ax.title.set_fontsize(8)
+    for ax, layer in zip(axes[1:], layers):
+        fig.colorbar(layer, ax=ax, fraction=0.046, pad=0.04).ax.tick_params(labelsize=7)
     fig.suptitle(title, fontsize=10)
     fig.tight_layout()
     return fig

@@ -9,7 +9,7 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
-from helpers import explain  # noqa: E402
+from helpers import explain, plots  # noqa: E402
 from helpers.data import load_arrays  # noqa: E402
 from helpers.errors import CourseError  # noqa: E402
 from helpers.model import build_cnn  # noqa: E402
@@ -274,9 +274,12 @@ def test_plot_saliency_shows_digit_maps_and_overlay(trained, digits):
     fig = explain.plot_saliency(image, explain.saliency_map(trained, image), explain.grad_cam(trained, image),
                                 title="a zero")
     assert isinstance(fig, Figure) and fig._suptitle.get_text() == "a zero"
-    assert len(fig.axes) == 4 and all(ax.get_title() for ax in fig.axes)
-    assert len(fig.axes[-1].images) == 2
-    assert len(explain.plot_saliency(image, np.zeros((28, 28))).axes) == 3
+    panels = [ax for ax in fig.axes if ax.get_label() != "<colorbar>"]
+    assert len(panels) == 4 and all(ax.get_title() for ax in panels)
+    assert len(fig.axes) == 7, "a colorbar beside each map and beside the overlay"
+    assert len(panels[-1].images) == 2 and panels[0].images[0].get_cmap().name == plots.DIGIT_CMAP
+    assert panels[1].images[0].get_cmap().name == panels[-1].images[1].get_cmap().name == plots.HEAT_CMAP
+    assert len(explain.plot_saliency(image, np.zeros((28, 28))).axes) == 3 + 2
     relabelled = explain.plot_saliency(image, np.zeros((28, 28)), np.zeros((28, 28)), gradcam_label="Grad-CAM (conv1)")
     assert relabelled.axes[2].get_title() == "Grad-CAM (conv1)"
 
