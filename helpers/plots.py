@@ -52,7 +52,7 @@ def plot_samples_per_class(images: np.ndarray, labels: np.ndarray, per_class: in
             ax = axes[digit, column]
             ax.set_xticks([]), ax.set_yticks([])
             if column < len(found):
-                ax.imshow(_image(images[found[column]]), cmap="gray", vmin=0, vmax=1)
+                ax.imshow(_image(images[found[column]]), cmap=DIGIT_CMAP, vmin=0, vmax=1)
             if column == 0:
                 ax.set_ylabel(str(digit), rotation=0, labelpad=10, fontsize=11)
     return _finish(fig, title)
@@ -186,7 +186,7 @@ def plot_probabilities(probabilities: np.ndarray, true_label: int | None = None,
 
 
 def plot_image_row(images: Sequence[np.ndarray], titles: Sequence[str], title: str = "",
-                   cmap: str = "gray") -> Figure:
+                   cmap: str = DIGIT_CMAP) -> Figure:
     """A row of images with a title each (e.g. the preprocessing steps of your own digit)."""
     fig, axes = plt.subplots(1, len(images), figsize=(1.9 * len(images), 2.3), dpi=DPI, squeeze=False)
     for ax, image, name in zip(axes[0], images, titles):
@@ -206,7 +206,7 @@ def plot_image_grid(rows: Sequence[Sequence[np.ndarray]], row_labels: Sequence[s
         for c, ax in enumerate(ax_row):
             ax.set_xticks([]), ax.set_yticks([])
             if c < len(images):
-                ax.imshow(_image(images[c]), cmap="gray", vmin=0, vmax=1)
+                ax.imshow(_image(images[c]), cmap=DIGIT_CMAP, vmin=0, vmax=1)
             if r == 0 and column_titles is not None and c < len(column_titles):
                 ax.set_title(column_titles[c], fontsize=9)
         ax_row[0].set_ylabel(row_labels[r], rotation=0, ha="right", va="center", fontsize=9)

@@ -22,7 +22,7 @@ from helpers.playground import (PLAYGROUND_DEFAULTS, PLAYGROUND_LIMITS, canvas_t
                                 describe_prediction, describe_settings, epoch_line, explorer_indices, pad_pixels,
                                 playground_settings_to_kwargs, plural, train_and_evaluate, upload_to_steps)
 from helpers.paths import TEST_DIR
-from helpers.plots import DPI, plot_learning_curves, plot_probabilities
+from helpers.plots import DIGIT_CMAP, DPI, plot_learning_curves, plot_probabilities
 
 WIDE = {"description_width": "110px"}
 
@@ -40,7 +40,7 @@ def prediction_png(image: np.ndarray, probabilities: np.ndarray, true_label: int
     """One digit (left) and its 10 class probabilities (right) as PNG bytes."""
     fig = Figure(figsize=(6.4, 2.5), dpi=DPI)
     left, right = fig.subplots(1, 2, gridspec_kw={"width_ratios": [1, 2.3]})
-    left.imshow(np.asarray(image).reshape(28, 28), cmap="gray", vmin=0, vmax=1)
+    left.imshow(np.asarray(image).reshape(28, 28), cmap=DIGIT_CMAP, vmin=0, vmax=1)
     left.set_title(title, fontsize=9)
     left.set_xticks([]), left.set_yticks([])
     plot_probabilities(probabilities, true_label, title="class probabilities", ax=right)
@@ -51,7 +51,7 @@ def steps_png(steps: Mapping[str, np.ndarray]) -> bytes:
     """The preprocessing steps of ``mnist_steps`` side by side, as PNG bytes."""
     fig = Figure(figsize=(1.6 * len(steps), 2.0), dpi=DPI)
     for ax, (name, image) in zip(np.atleast_1d(fig.subplots(1, len(steps))), steps.items()):
-        ax.imshow(image, cmap="gray", vmin=0, vmax=1)
+        ax.imshow(image, cmap=DIGIT_CMAP, vmin=0, vmax=1)
         ax.set_title(f"{name}\n{image.shape[1]}x{image.shape[0]}", fontsize=8)
         ax.set_xticks([]), ax.set_yticks([])
     fig.tight_layout()
