@@ -59,6 +59,12 @@ def test_accuracy_of_the_reference_model_is_read_off_notebook_06():
 # (id, notebook of the prose, pattern of the claim, source of the truth, tolerance); the source is
 # (notebook, "outputs" or "code", pattern, scale): the captured number times scale is what the claim must match.
 CLAIMS = [
+    ("03 parameters", "03", r"Parameters: ([\d,]+), \d+% of",
+     ("03", "outputs", r"Total params: \S*?([\d,]{5,})", 1), 0),
+    ("04 parameters (the hand-written step)", "04", r"with each of the ([\d,]+) weights",
+     ("04", "outputs", r"mnist_cnn: 7 layers, ([\d,]+) weights to learn", 1), 0),
+    ("04 final validation accuracy", "04", r"([\d.]+) % in the committed run",
+     ("04", "outputs", r"val_accuracy +epoch 1: [\d.]+ +epoch 20: ([\d.]+)", 100), 0.05),
     ("05 best epoch", "05", r"overfits its 8,000 digits after a few epochs \(about (\d+) in our run\)",
      ("05", "outputs", r"lowest validation loss: [\d.]+ at epoch (\d+)", 1), 0),
     ("05 weights", "05", r"8,000 training digits and ([\d,]+) weights",
