@@ -93,48 +93,72 @@ def build_custom_cnn(filters: tuple[int, int] = (32, 64), dense_units: int = 128
 
 def build_improved_cnn(name: str = "improved_cnn", seed: int = 42) -> Any:
     """One improved CNN (a member of the ``--recipe improved`` committee): data augmentation in front,
-    two 3x3 convolutions per block with batch normalization, dropout before and after Dense(128).
+    Conv2D(32) -> pool -> Conv2D(64) -> Conv2D(64) -> pool, batch normalization after each convolution,
+    dropout before and after Dense(128).
 
-    Fewer parameters than the reference (198,442 vs 225,034): the gain comes from regularization and
-    augmentation, not size.  ``seed`` drives the augmentation's random draws.
+    Fewer parameters than the reference (189,098 vs 225,034): the gain comes from regularization and
+    augmentation, not size.  Where a max-pooling follows a convolution, batch normalization and ReLU come
+    after the pooling: a quarter of the values to normalize, the same kind of network (a max commutes
+    with the ReLU).  ``seed`` drives the augmentation's random draws.
     """
     import keras
     from keras import layers
 
-    def conv_bn_relu(filters: int, label: str) -> list[Any]:
+    def conv(filters: int, label: str, pool: bool = False) -> list[Any]:
         return [layers.Conv2D(filters, (3, 3), use_bias=False, name=f"conv{label}"),
+                *([layers.MaxPooling2D((2, 2), name=f"pool{label[0]}")] if pool else []),
                 layers.BatchNormalization(name=f"bn{label}"), layers.ReLU(name=f"relu{label}")]
 
     return keras.Sequential(
         [
             keras.Input(shape=(IMAGE_SIZE, IMAGE_SIZE, 1), name="digit"),
             augmentation_layers(seed=seed),
-            *conv_bn_relu(32, "1a"), *conv_bn_relu(32, "1b"),
-            layers.MaxPooling2D((2, 2), name="pool1"),
-            *conv_bn_relu(64, "2a"), *conv_bn_relu(64, "2b"),
-            layers.MaxPooling2D((2, 2), name="pool2"),
+            *conv(32, "1", pool=True), *conv(64, "2a"), *conv(64, "2b", pool=True),
             layers.Flatten(name="flatten"),
-            layers.Dropout(0.3, name="dropout1"),
+            layers.Dropout(0.2, name="dropout1"),
             layers.Dense(128, use_bias=False, name="dense"),
             layers.BatchNormalization(name="bn_dense"),
             layers.ReLU(name="relu_dense"),
-            layers.Dropout(0.4, name="dropout2"),
+            layers.Dropout(0.3, name="dropout2"),
             layers.Dense(NUM_CLASSES, activation="softmax", name="probabilities"),
         ],
         name=name,
     )
 
 
-def average_models(members: list[Any], name: str = "mnist_cnn_improved") -> Any:
+# Test-time augmentation: the digit moved one pixel each way, as (top, bottom), (left, right) crops of the
+# digit padded by one pixel of background.
+SHIFTS = {"down": ((0, 2), (1, 1)), "up": ((2, 0), (1, 1)), "right": ((1, 1), (0, 2)), "left": ((1, 1), (2, 0))}
+
+
+def average_models(members: list[Any], name: str = "mnist_cnn_improved", shifts: bool = False) -> Any:
     """One model whose output is the mean of the members' class probabilities (a committee).
 
     Models trained from different random starts make different mistakes on hard digits; averaging
-    their probabilities cancels part of them.  The result loads, saves and predicts like any model.
-    Members need distinct names (``build_improved_cnn(name=...)``).
+    their probabilities cancels part of them.  With ``shifts`` every member also reads the digit moved
+    one pixel up, down, left and right (test-time augmentation), and all those probabilities are
+    averaged.  The result loads, saves and predicts like any model (built-in layers only).  Members need
+    distinct names (``build_improved_cnn(name=...)``).
     """
     import keras
     from keras import layers
 
     inputs = keras.Input(shape=(IMAGE_SIZE, IMAGE_SIZE, 1), name="digit")
-    outputs = layers.Average(name="probabilities")([member(inputs) for member in members])
+    views = [inputs]
+    if shifts:
+        padded = layers.ZeroPadding2D(1, name="pad")(inputs)
+        views += [layers.Cropping2D(crop, name=f"shift_{way}")(padded) for way, crop in SHIFTS.items()]
+    outputs = layers.Average(name="probabilities")([member(view) for view in views for member in members])
     return keras.Model(inputs, outputs, name=name)
+
+
+def stack_models(members: list[Any], name: str = "committee") -> Any:
+    """The members side by side in one model, for training them together with one ``fit``: the output
+    ``(batch, members, 10)`` holds each member's probabilities, so a loss on labels repeated per member
+    (``(batch, members, 10)``) is the mean of the members' own losses; each still learns on its own."""
+    import keras
+    from keras import layers
+
+    inputs = keras.Input(shape=(IMAGE_SIZE, IMAGE_SIZE, 1), name="digit")
+    rows = [layers.Reshape((1, NUM_CLASSES), name=f"{member.name}_row")(member(inputs)) for member in members]
+    return keras.Model(inputs, layers.Concatenate(axis=1, name="stacked")(rows), name=name)

@@ -42,14 +42,15 @@ def set_seed(seed: int | None = None) -> int:
 STEPS_PER_EXECUTION = 50
 
 
-def compile_reference(model: Any, learning_rate: Any = 1e-3, steps_per_execution: int = STEPS_PER_EXECUTION) -> Any:
+def compile_reference(model: Any, learning_rate: Any = 1e-3, steps_per_execution: int = STEPS_PER_EXECUTION,
+                      loss: Any = "categorical_crossentropy") -> Any:
     """The seed's compile step: Adam, categorical cross-entropy, accuracy.  Every recipe compiles this
-    way; ``learning_rate`` may be a number or a Keras learning-rate schedule.  ``steps_per_execution``
-    only changes speed, not results (see ``STEPS_PER_EXECUTION``); 1 is the seed's own setting."""
+    way; ``learning_rate`` may be a number or a Keras learning-rate schedule, ``loss`` a Keras loss (the
+    improved recipe smooths its labels).  ``steps_per_execution`` only changes speed, not results (see
+    ``STEPS_PER_EXECUTION``); 1 is the seed's own setting."""
     import keras
 
-    model.compile(optimizer=keras.optimizers.Adam(learning_rate=learning_rate),
-                  loss="categorical_crossentropy", metrics=["accuracy"],
+    model.compile(optimizer=keras.optimizers.Adam(learning_rate=learning_rate), loss=loss, metrics=["accuracy"],
                   steps_per_execution=steps_per_execution)
     return model
 
@@ -159,7 +160,7 @@ def expected_settings(recipe: str = "reference", with_architecture: bool = True)
             from helpers.model import average_models, build_improved_cnn
 
             members = [build_improved_cnn(name=f"improved_cnn_{m + 1}") for m in range(IMPROVED_MEMBERS)]
-            expected["architecture"] = architecture(average_models(members))
+            expected["architecture"] = architecture(average_models(members, shifts=True))
         else:
             expected["architecture"] = architecture(compile_reference(build_cnn()))
     return expected
@@ -315,41 +316,32 @@ def train_improved(train_dir: Path | str = TRAIN_DIR, val_dir: Path | str | None
                    epochs: int = IMPROVED_EPOCHS, seed: int | None = None, batch_size: int = IMPROVED_BATCH_SIZE,
                    on_epoch_end: EpochHook | None = None, members: int = IMPROVED_MEMBERS) -> tuple[Any, dict]:
     """The improved recipe: a committee of ``members`` improved CNNs (``build_improved_cnn``:
-    augmentation, batch normalization, dropout), each trained ``epochs`` epochs from its own random start
-    with Adam and a cosine learning-rate decay, and early stopping on the validation loss that restores
-    the best weights; the model returned averages their probabilities (``average_models``).
+    augmentation, batch normalization, dropout), each from its own random start, trained *together*
+    (side by side in one model, ``stack_models``: one ``fit``, each member learning from its own loss)
+    for ``epochs`` epochs with Adam: the learning rate warms up during the first epoch to 3e-3, then
+    follows a cosine down to 0; labels are smoothed (0.1).  The model returned averages the members'
+    probabilities over the digit and its four one-pixel shifts (``average_models(shifts=True)``).
 
-    Validation digits are carved from ``train_dir`` (10%, stratified, the same for every member); the
-    test split is not used here at all (``val_dir`` is accepted for the CLI's signature and ignored) and
-    is scored once, afterwards.  The history holds the members' epochs one after the other, with a
-    ``member`` entry (1, 2, ...) per epoch.
+    Validation digits are carved from ``train_dir`` (10%, stratified) and only watched; the test split is
+    not used here at all (``val_dir`` is accepted for the CLI's signature and ignored) and is scored once,
+    afterwards.  The history's loss and accuracy are the members' means.
     """
     import keras
 
-    from helpers.model import average_models, build_improved_cnn
+    from helpers.model import average_models, build_improved_cnn, stack_models
 
     images, labels = load_arrays(train_dir)
-    seed = course_seed() if seed is None else seed
+    seed = set_seed(seed)
     fit_idx, val_idx = carve_validation(labels, fraction=0.1, seed=seed)
-    val_ds = arrays_dataset(images[val_idx], labels[val_idx], batch_size=256)
-    steps = epochs * int(np.ceil(len(fit_idx) / batch_size))
-    trained, history = [], {}
-    for member in range(members):
-        member_seed = seed + 1000 * member
-        set_seed(member_seed)
-        train_ds = arrays_dataset(images[fit_idx], labels[fit_idx], batch_size, shuffle=True, seed=member_seed)
-        schedule = keras.optimizers.schedules.CosineDecay(2e-3, decay_steps=steps, alpha=0.02)
-        model = compile_reference(build_improved_cnn(name=f"improved_cnn_{member + 1}", seed=member_seed),
-                                  schedule)
-        # While the learning rate is high the validation loss jumps around; watch it from half-way on,
-        # keep the best epoch's weights, and stop once it has not improved for 10 epochs.
-        stopping = keras.callbacks.EarlyStopping(monitor="val_loss", patience=10, restore_best_weights=True,
-                                                 start_from_epoch=epochs // 2)
-        done = len(history.get("loss", []))
-        hook = (lambda epoch, logs, done=done: on_epoch_end(done + epoch, logs)) if on_epoch_end else None
-        fitted = fit(model, train_ds, val_ds, epochs, hook, [stopping])
-        for key, values in fitted.items():
-            history.setdefault(key, []).extend(float(v) for v in values)
-        history.setdefault("member", []).extend([member + 1] * len(fitted["loss"]))
-        trained.append(model)
-    return average_models(trained), history
+    committee = [build_improved_cnn(name=f"improved_cnn_{m + 1}", seed=seed + 1000 * m) for m in range(members)]
+    model = stack_models(committee)
+    one_hot = keras.utils.to_categorical(labels, 10)[:, np.newaxis].repeat(members, axis=1)  # one row per member
+    train_ds = arrays_dataset(images[fit_idx], one_hot[fit_idx], batch_size, shuffle=True, seed=seed,
+                              categorical=False)
+    val_ds = arrays_dataset(images[val_idx], one_hot[val_idx], batch_size=256, categorical=False)
+    steps = int(np.ceil(len(fit_idx) / batch_size))
+    schedule = keras.optimizers.schedules.CosineDecay(1.5e-4, decay_steps=max(epochs - 1, 1) * steps, alpha=0.0,
+                                                      warmup_target=3e-3, warmup_steps=steps)
+    compile_reference(model, schedule, loss=keras.losses.CategoricalCrossentropy(label_smoothing=0.1))
+    history = fit(model, train_ds, val_ds, epochs, on_epoch_end)
+    return average_models(committee, shifts=True), history
