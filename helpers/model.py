@@ -126,9 +126,11 @@ def build_improved_cnn(name: str = "improved_cnn", seed: int = 42) -> Any:
     )
 
 
-# Test-time augmentation: the digit moved one pixel each way, as (top, bottom), (left, right) crops of the
-# digit padded by one pixel of background.
-SHIFTS = {"down": ((0, 2), (1, 1)), "up": ((2, 0), (1, 1)), "right": ((1, 1), (0, 2)), "left": ((1, 1), (2, 0))}
+# Test-time augmentation: the digit moved one pixel in each of 8 directions, as (top, bottom), (left, right)
+# crops of the digit padded with one pixel of background: ((0, 2), (1, 1)) moves it down.
+_WAYS = ({-1: "up", 0: "", 1: "down"}, {-1: "left", 0: "", 1: "right"})
+SHIFTS = {"_".join(filter(None, (_WAYS[0][dy], _WAYS[1][dx]))): ((1 - dy, 1 + dy), (1 - dx, 1 + dx))
+          for dy in (-1, 0, 1) for dx in (-1, 0, 1) if dy or dx}
 
 
 def average_models(members: list[Any], name: str = "mnist_cnn_improved", shifts: bool = False) -> Any:
@@ -136,8 +138,8 @@ def average_models(members: list[Any], name: str = "mnist_cnn_improved", shifts:
 
     Models trained from different random starts make different mistakes on hard digits; averaging
     their probabilities cancels part of them.  With ``shifts`` every member also reads the digit moved
-    one pixel up, down, left and right (test-time augmentation), and all those probabilities are
-    averaged.  The result loads, saves and predicts like any model (built-in layers only).  Members need
+    one pixel in each of 8 directions (test-time augmentation, ``SHIFTS``), and all those probabilities
+    are averaged.  The result loads, saves and predicts like any model (built-in layers only).  Members need
     distinct names (``build_improved_cnn(name=...)``).
     """
     import keras

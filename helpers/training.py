@@ -320,7 +320,7 @@ def train_improved(train_dir: Path | str = TRAIN_DIR, val_dir: Path | str | None
     (side by side in one model, ``stack_models``: one ``fit``, each member learning from its own loss)
     for ``epochs`` epochs with Adam: the learning rate warms up during the first epoch to 3e-3, then
     follows a cosine down to 0; labels are smoothed (0.1).  The model returned averages the members'
-    probabilities over the digit and its four one-pixel shifts (``average_models(shifts=True)``).
+    probabilities over the digit and its eight one-pixel shifts (``average_models(shifts=True)``).
 
     Validation digits are carved from ``train_dir`` (10%, stratified) and only watched; the test split is
     not used here at all (``val_dir`` is accepted for the CLI's signature and ignored) and is scored once,

@@ -91,16 +91,19 @@ def test_improved_recipe_trains_a_committee_and_saves_it(bundled_subset, tmp_pat
 
 
 def shifted_views(x):
-    """``x`` and ``x`` moved one pixel down, up, right and left, the background coming in at the edge."""
+    """``x`` and ``x`` moved one pixel in each of 8 directions, the background coming in at the edge."""
     padded = np.pad(x, ((0, 0), (1, 1), (1, 1), (0, 0)))
-    return [x] + [padded[:, top:top + 28, left:left + 28] for top, left in ((0, 1), (2, 1), (1, 0), (1, 2))]
+    return [padded[:, 1 - dy:29 - dy, 1 - dx:29 - dx] for dy in (-1, 0, 1) for dx in (-1, 0, 1)]
 
 
-def test_shifted_views_move_the_digit_one_pixel():
+def test_the_shifts_move_the_digit_one_pixel_each_way():
+    from helpers.model import SHIFTS
+
     x = np.zeros((1, 28, 28, 1), dtype=np.float32)
     x[0, 10, 10] = 1.0
-    assert [tuple(np.argwhere(v[0, ..., 0])[0]) for v in shifted_views(x)] == [
-        (10, 10), (11, 10), (9, 10), (10, 11), (10, 9)]
+    assert {tuple(np.argwhere(v[0, ..., 0])[0]) for v in shifted_views(x)} == {
+        (10 + dy, 10 + dx) for dy in (-1, 0, 1) for dx in (-1, 0, 1)}
+    assert SHIFTS["down"] == ((0, 2), (1, 1)) and SHIFTS["up_left"] == ((2, 0), (2, 0)) and len(SHIFTS) == 8
 
 
 def test_average_models_averages_probabilities_and_shifted_views():
