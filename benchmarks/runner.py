@@ -34,7 +34,8 @@ TARGETS = {
 
 def run_process(command: list[str], env: dict[str, str] | None = None) -> dict[str, Any]:
     """Run ``command`` to the end; return its wall time, its CPU time (user + system, all threads), peak RSS
-    (MB; both from the OS's accounting of that one child) and output.  A failing command raises ``CourseError`` with its last line of stderr."""
+    (MB; both from the OS's accounting of that one child) and output.  A failing command raises
+    ``CourseError`` with its last line of stderr."""
     with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
         started = time.perf_counter()
         process = subprocess.Popen(command, stdout=out, stderr=err, env=env, cwd=REPO_ROOT)

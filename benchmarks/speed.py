@@ -58,19 +58,21 @@ def score(models: dict[str, Path], tarball: Path | None, scratch: Path) -> dict[
 
 def markdown(report: dict[str, Any]) -> str:
     m, s = report["machine"], report["summary"]
-    lines = [f"# Improved recipe vs reference: time and MNIST hold-out accuracy", "",
+    lines = ["# Improved recipe vs reference: time and MNIST hold-out accuracy", "",
              f"- commit `{report['commit']}`{' (with local changes)' if report['dirty'] else ''}, {report['date']}",
              f"- command: `{report['command']}`",
              f"- machine: {m['cpu']}, {m['cpu_count']} CPUs, {m['system']}, Python {m['python']}, "
              + ", ".join(f"{k} {v}" for k, v in m["versions"].items()) + f"; load average {m['load_average']}",
              f"- hold-out: the 10,000 MNIST test digits, each model scored once; targets: accuracy >= "
-             f"{MIN_ACCURACY:.1%}, time <= {MAX_RATIO:g}x the reference's (whole processes, run back to back; wall time is the target, CPU time, all threads, is shown because "
-             f"it moves less when other programs share the machine)", "",
+             f"{MIN_ACCURACY:.1%}, time <= {MAX_RATIO:g}x the reference's (whole processes, run back to back; "
+             "wall time is the target; CPU time, all threads, is shown too: it moves less when other programs "
+             "share the machine)", "",
              "| seed | reference s | improved s | ratio | CPU s: reference, improved | CPU ratio | "
              "reference hold-out | improved hold-out | targets met |",
              "|---:|---:|---:|---:|---:|---:|---:|---:|---|"]
     for r in report["runs"]:
-        cpu = f"{r['reference_cpu_s']:.0f}, {r['improved_cpu_s']:.0f} | {r['cpu_ratio']:.2f}" if "cpu_ratio" in r else "- | -"
+        cpu = (f"{r['reference_cpu_s']:.0f}, {r['improved_cpu_s']:.0f} | {r['cpu_ratio']:.2f}" if "cpu_ratio" in r
+               else "- | -")
         lines.append(f"| {r['seed']} | {r['reference_s']:.0f} | {r['improved_s']:.0f} | {r['ratio']:.2f} | {cpu} | "
                      f"{r['reference_accuracy']:.4f} | {r['improved_accuracy']:.4f} | {'yes' if r['met'] else 'NO'} |")
     lines += ["", f"Improved hold-out accuracy: mean {s['accuracy_mean']:.4f}, min {s['accuracy_min']:.4f}, "
