@@ -33,17 +33,19 @@ TARGETS = {
 
 
 def run_process(command: list[str], env: dict[str, str] | None = None) -> dict[str, Any]:
-    """Run ``command`` to the end; return its wall time, peak RSS (MB, from the OS's accounting of that
-    one child) and output.  A failing command raises ``CourseError`` with its last line of stderr."""
+    """Run ``command`` to the end; return its wall time, its CPU time (user + system, all threads), peak RSS
+    (MB; both from the OS's accounting of that one child) and output.  A failing command raises
+    ``CourseError`` with its last line of stderr."""
     with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
         started = time.perf_counter()
         process = subprocess.Popen(command, stdout=out, stderr=err, env=env, cwd=REPO_ROOT)
-        peak_mb = None
+        peak_mb = cpu = None
         if hasattr(os, "wait4"):
             _, status, usage = os.wait4(process.pid, 0)
             wall = time.perf_counter() - started
             process.returncode = os.waitstatus_to_exitcode(status)
             peak_mb = usage.ru_maxrss / (2**20 if sys.platform == "darwin" else 2**10)
+            cpu = round(usage.ru_utime + usage.ru_stime, 2)
         else:  # pragma: no cover - Windows
             process.wait()
             wall = time.perf_counter() - started
@@ -52,7 +54,8 @@ def run_process(command: list[str], env: dict[str, str] | None = None) -> dict[s
     if process.returncode != 0:
         raise CourseError(f"benchmark step failed (exit {process.returncode}): {' '.join(command[2:5])}: "
                           f"{failure_line(stderr)}")
-    return {"wall_s": wall, "peak_rss_mb": None if peak_mb is None else round(peak_mb, 1), "stdout": stdout}
+    return {"wall_s": wall, "cpu_s": cpu, "peak_rss_mb": None if peak_mb is None else round(peak_mb, 1),
+            "stdout": stdout}
 
 
 def failure_line(stderr: str) -> str:

@@ -122,7 +122,7 @@ def build_parser() -> argparse.ArgumentParser:
                             "recipe validates on it every epoch (as the seed does); the improved recipe carves its "
                             "validation digits from --train and scores this split once, at the end")
     train.add_argument("--epochs", type=positive_int, default=None, metavar="N",
-                       help="epochs (default: the recipe's: 20 for reference, 30 per member for improved)")
+                       help="epochs (default: the recipe's: 20 for reference, 18 for improved)")
     train.add_argument("--seed", type=_seed, default=None, metavar="S",
                        help="random seed of the run, 0..4294967295 (default: 42, or the COURSE_SEED environment "
                             "variable)")

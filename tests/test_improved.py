@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 from helpers.model import augmentation_layers, build_cnn, build_custom_cnn, build_improved_cnn
+from helpers.recipes import IMPROVED_MEMBERS
 from helpers.training import carve_validation, train_and_save, train_custom
 
 
@@ -75,21 +76,38 @@ def test_improved_recipe_trains_a_committee_and_saves_it(bundled_subset, tmp_pat
     out = tmp_path / "improved.keras"
     model, history, written = train_and_save(out, recipe="improved", log=lines.append,
                                              train_dir=bundled_subset / "train", epochs=2)
-    assert [line.split()[1] for line in lines] == ["1/4", "2/4", "3/4", "4/4"]  # 2 members x 2 epochs
-    assert history["member"] == [1, 1, 2, 2] and len(history["val_loss"]) == 4
+    assert [line.split()[1] for line in lines] == ["1/2", "2/2"]  # the members train together, in one fit
+    assert len(history["val_loss"]) == 2 and "member" not in history
     assert set(written) == {"keras", "h5", "history", "meta"}
-    assert model.count_params() == 2 * build_improved_cnn().count_params()
+    assert model.count_params() == IMPROVED_MEMBERS * build_improved_cnn().count_params()
     members = [layer for layer in model.layers if layer.__class__.__name__ == "Sequential"]
-    assert len(members) == 2
+    assert len(members) == IMPROVED_MEMBERS
+    assert len({float(np.asarray(m.get_layer("conv1").kernel).sum()) for m in members}) == IMPROVED_MEMBERS
     x = np.random.default_rng(0).random((3, 28, 28, 1), dtype=np.float32)
-    mean = (np.asarray(members[0](x, training=False)) + np.asarray(members[1](x, training=False))) / 2
+    mean = np.mean([np.asarray(m(view, training=False)) for view in shifted_views(x) for m in members], axis=0)
     np.testing.assert_allclose(np.asarray(model(x, training=False)), mean, atol=1e-6)
     for path in (written["keras"], written["h5"]):
         np.testing.assert_allclose(np.asarray(load_model(path)(x, training=False)), mean, atol=1e-5)
 
 
-def test_average_models_averages_probabilities():
-    from helpers.model import average_models
+def shifted_views(x):
+    """``x`` and ``x`` moved one pixel in each of 8 directions, the background coming in at the edge."""
+    padded = np.pad(x, ((0, 0), (1, 1), (1, 1), (0, 0)))
+    return [padded[:, 1 - dy:29 - dy, 1 - dx:29 - dx] for dy in (-1, 0, 1) for dx in (-1, 0, 1)]
+
+
+def test_the_shifts_move_the_digit_one_pixel_each_way():
+    from helpers.model import SHIFTS
+
+    x = np.zeros((1, 28, 28, 1), dtype=np.float32)
+    x[0, 10, 10] = 1.0
+    assert {tuple(np.argwhere(v[0, ..., 0])[0]) for v in shifted_views(x)} == {
+        (10 + dy, 10 + dx) for dy in (-1, 0, 1) for dx in (-1, 0, 1)}
+    assert len(SHIFTS) == 8 and ((0, 2), (1, 1)) in SHIFTS and ((2, 0), (2, 0)) in SHIFTS  # down, up-left
+
+
+def test_average_models_averages_probabilities_and_shifted_views():
+    from helpers.model import average_models, stack_models
 
     first = build_custom_cnn(filters=(4, 8), dense_units=8, name="first")
     second = build_custom_cnn(filters=(4, 8), dense_units=8, name="second")
@@ -98,3 +116,10 @@ def test_average_models_averages_probabilities():
     expected = (np.asarray(first(x)) + np.asarray(second(x))) / 2
     np.testing.assert_allclose(np.asarray(committee(x)), expected, atol=1e-6)
     assert committee.input_shape == (None, 28, 28, 1) and committee.output_shape == (None, 10)
+    with_shifts = average_models([first, second], shifts=True)
+    expected = np.mean([np.asarray(m(view)) for view in shifted_views(x) for m in (first, second)], axis=0)
+    np.testing.assert_allclose(np.asarray(with_shifts(x)), expected, atol=1e-6)
+    assert with_shifts.count_params() == committee.count_params() and with_shifts.output_shape == (None, 10)
+    stacked = np.asarray(stack_models([first, second])(x))  # side by side, for training together
+    assert stacked.shape == (2, 2, 10)
+    np.testing.assert_allclose(stacked[:, 1], np.asarray(second(x)), atol=1e-6)
