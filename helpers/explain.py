@@ -13,6 +13,7 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from helpers.errors import CourseError
+from helpers.style import DIGIT_CMAP, HEAT_CMAP, SIGNED_CMAP
 
 EMBED_METHODS = ("pca", "tsne")
 
@@ -204,7 +205,7 @@ def embed_2d(activations: np.ndarray, method: str = "pca", seed: int = 42) -> np
 
 # --- figures ---------------------------------------------------------------------------------------
 def plot_filters(kernels: np.ndarray, title: str = "First-layer filters (3x3 kernels)", columns: int = 8) -> Figure:
-    """The kernels ``(n, 3, 3)`` of the first convolution on one colour scale centred at 0 (``plots.SIGNED_CMAP``:
+    """The kernels ``(n, 3, 3)`` of the first convolution on one colour scale centred at 0 (``SIGNED_CMAP``:
     red adds, blue subtracts)."""
     kernels = np.asarray(kernels)
     rows = int(np.ceil(len(kernels) / columns))
@@ -213,7 +214,7 @@ def plot_filters(kernels: np.ndarray, title: str = "First-layer filters (3x3 ker
     for index, ax in enumerate(axes.flat):
         ax.set(xticks=[], yticks=[])
         if index < len(kernels):
-            ax.imshow(kernels[index], cmap="RdBu_r", vmin=-limit, vmax=limit)
+            ax.imshow(kernels[index], cmap=SIGNED_CMAP, vmin=-limit, vmax=limit)
             ax.set_title(f"#{index}", fontsize=7, pad=2)
         else:
             ax.axis("off")
@@ -226,14 +227,14 @@ def plot_filters(kernels: np.ndarray, title: str = "First-layer filters (3x3 ker
 def plot_feature_maps(maps: dict[str, np.ndarray], max_channels: int = 8,
                       title: str = "Feature maps, first channels of each layer") -> Figure:
     """One row per layer of ``feature_maps(...)``: its first ``max_channels`` channels on one scale per layer,
-    with a colorbar; after ReLU the maps are >= 0 (``plots.HEAT_CMAP``), else signed (``plots.SIGNED_CMAP``)."""
+    with a colorbar; after ReLU the maps are >= 0 (``HEAT_CMAP``), else signed (``SIGNED_CMAP``)."""
     names = list(maps)
     fig, axes = plt.subplots(len(names), max_channels, figsize=(max_channels * 1.0 + 2.0, len(names) * 1.15 + 0.5),
                              squeeze=False)
     for row, name in enumerate(names):
         values = np.asarray(maps[name])
         shown, top = values[..., :max_channels], float(np.abs(values[..., :max_channels]).max()) or 1.0
-        scale = {"cmap": "magma", "vmin": 0} if shown.min() >= 0 else {"cmap": "RdBu_r", "vmin": -top}
+        scale = {"cmap": HEAT_CMAP, "vmin": 0} if shown.min() >= 0 else {"cmap": SIGNED_CMAP, "vmin": -top}
         for column in range(max_channels):
             ax = axes[row, column]
             ax.set(xticks=[], yticks=[])
@@ -257,15 +258,14 @@ def plot_saliency(image: np.ndarray, saliency: np.ndarray, gradcam: np.ndarray |
                   title: str = "Which pixels drove the prediction", gradcam_label: str = "Grad-CAM (conv2)") -> Figure:
     """The digit (grayscale), its saliency map, its Grad-CAM map (if given) and the last map laid over the digit
     (faded where weak); maps in magma on one 0-1 scale, each with a colorbar."""
-    digit_cmap, heat_cmap = "gray_r", "magma"  # helpers.plots' (same layer, so not imported; a test compares them)
     digit = np.asarray(image).reshape(28, 28)
     maps = [(saliency, "saliency |d score/d pixel|")] + ([(gradcam, gradcam_label)] if gradcam is not None else [])
     fig, axes = plt.subplots(1, len(maps) + 2, figsize=(2.6 * (len(maps) + 2), 2.6))
-    axes[0].imshow(digit, cmap=digit_cmap, vmin=0, vmax=1)
-    axes[-1].imshow(digit, cmap=digit_cmap, vmin=0, vmax=1)
+    axes[0].imshow(digit, cmap=DIGIT_CMAP, vmin=0, vmax=1)
+    axes[-1].imshow(digit, cmap=DIGIT_CMAP, vmin=0, vmax=1)
     last = np.clip(maps[-1][0], 0, 1)
-    layers = [ax.imshow(values, cmap=heat_cmap, vmin=0, vmax=1) for ax, (values, _) in zip(axes[1:], maps)]
-    layers.append(axes[-1].imshow(last, cmap=heat_cmap, vmin=0, vmax=1, alpha=0.9 * last))
+    layers = [ax.imshow(values, cmap=HEAT_CMAP, vmin=0, vmax=1) for ax, (values, _) in zip(axes[1:], maps)]
+    layers.append(axes[-1].imshow(last, cmap=HEAT_CMAP, vmin=0, vmax=1, alpha=0.9 * last))
     names = ["input digit"] + [name for _, name in maps] + [f"{maps[-1][1].split(' (')[0]} over the digit"]
     for ax, name in zip(axes, names):
         ax.set(title=name, xticks=[], yticks=[])

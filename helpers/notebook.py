@@ -17,7 +17,7 @@ def setup_notebook(seed: int | None = None) -> int:
     warnings.filterwarnings("ignore", message=r"`shuffle=True` was passed")
     warnings.filterwarnings("ignore", message=r".*HDF5 file via `model.save\(\)`")
     import matplotlib.pyplot as plt
-    from helpers.plots import STYLE
+    from helpers.style import STYLE
     plt.rcParams.update(STYLE)
     from helpers.training import set_seed
     return set_seed(seed)

@@ -11,12 +11,7 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from helpers.data import NUM_CLASSES
-
-# The one plot style (setup_notebook applies it); colormaps by meaning: digits gray, signed values diverging
-# around 0, non-negative maps (Grad-CAM, activations, rates) sequential; the last two with a colorbar.
-DPI = 110
-STYLE = {"figure.dpi": DPI, "savefig.dpi": DPI, "image.cmap": "gray_r", "figure.max_open_warning": 0}
-DIGIT_CMAP, SIGNED_CMAP, HEAT_CMAP = "gray_r", "RdBu_r", "magma"
+from helpers.style import DIGIT_CMAP, DPI, HEAT_CMAP, SIGNED_CMAP, STYLE  # noqa: F401  (the course's style)
 
 
 def _finish(fig: Figure, title: str | None = None, **options: Any) -> Figure:

@@ -22,7 +22,8 @@ from helpers.playground import (PLAYGROUND_DEFAULTS, PLAYGROUND_LIMITS, canvas_t
                                 describe_prediction, describe_settings, epoch_line, explorer_indices, pad_pixels,
                                 playground_settings_to_kwargs, plural, train_and_evaluate, upload_to_steps)
 from helpers.paths import TEST_DIR
-from helpers.plots import DIGIT_CMAP, DPI, plot_learning_curves, plot_probabilities
+from helpers.plots import plot_learning_curves, plot_probabilities
+from helpers.style import DIGIT_CMAP, DPI
 
 WIDE = {"description_width": "110px"}
 

@@ -15,7 +15,7 @@ PACKAGE = Path(helpers.__file__).parent
 
 # each module may import helpers modules of lower layers only (the README draws this)
 LAYERS = [
-    {"errors", "quiet", "bootstrap"},
+    {"errors", "quiet", "bootstrap", "style"},
     {"paths"},
     {"data", "model_files", "recipes"},
     {"own_images", "idx", "model", "evaluation", "plots", "explain", "provenance"},

@@ -323,3 +323,39 @@ def test_run_bench_takes_medians_and_survives_a_failing_batch_size(monkeypatch, 
                                                                  "benchmarks --worker epochs: crash"}]
     assert "| 64 | failed: benchmark step failed" in bench_report.markdown(report)
     assert "batch 64: failed" in bench_report.comparison_table([report])
+
+
+def test_course_benchmark_judges_each_step_against_the_reference_training():
+    """``benchmarks.course``: ratios to the reference training measured in the same run; ``make test`` judged at
+    the reference machine's speed (the yardstick's 2.4 s per epoch), not at this machine's."""
+    from benchmarks import course
+
+    results = {"yardstick_s": 4.8, "reference_s": 40.0, "improved_s": 100.0, "course_s": 390.0,
+               "make_test_s": 590.0, "notebooks_s": {"00_welcome_and_setup.ipynb": 12.0}}
+    rows, all_met = course.rows_and_verdict(results)
+    assert [row["met"] for row in rows] == [None, True, True, True] and all_met  # 590 s here = 295 s there
+    text = course.markdown({"commit": "abc", "dirty": False, "date": "today", "command": "python -m benchmarks.course",
+                            "machine": {"cpu": "cpu", "cpu_count": 2, "system": "Linux", "python": "3.11",
+                                        "versions": {}, "load_average": None},
+                            "results": results, "rows": rows, "all_met": all_met})
+    assert "| 9.75x |" in text and "| 295 s |" in text and "00_welcome_and_setup.ipynb" in text
+    for key, value, ratio in (("improved_s", 121.0, 3.03), ("course_s", 401.0, 10.03)):
+        rows, all_met = course.rows_and_verdict({**results, key: value})
+        assert not all_met and value / 40.0 == pytest.approx(ratio, abs=0.01)
+    rows, all_met = course.rows_and_verdict({**results, "make_test_s": 610.0})  # 305 s at reference speed
+    assert rows[-1]["met"] is False and not all_met
+
+
+def test_ceiling_times_the_step_each_layer_and_the_products():
+    """``benchmarks.ceiling`` at a tiny scale: a row for the step, one per layer, conv2's three products and the
+    large product; every figure positive and the table's shares computed from them."""
+    from benchmarks import ceiling
+
+    rows = ceiling.measure(batch=4, min_seconds=0.02, large=256)
+    names = [row["name"] for row in rows]
+    assert names[0].startswith("whole training step (batch 4") and sum("forward + backward" in n for n in names) == 7
+    assert sum(n.startswith("conv2's") for n in names) == 3 and names[-1].startswith("large product (256 x 256)")
+    assert all(row["seconds"] > 0 and row["flops"] >= 0 for row in rows)
+    assert rows[1]["flops"] == 2 * 194688 * 4 * 2  # conv1: forward and weight gradient, no input gradient
+    table = ceiling.table(rows)
+    assert table.count("\n") == len(rows) + 2 and "| 100% |" in table.splitlines()[-1]
