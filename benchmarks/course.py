@@ -52,8 +52,8 @@ def yardstick() -> float:
     return round(median(result["epoch_seconds"]), 3)
 
 
-def timed(command: list[str], cwd: Path, env: dict[str, str] | None = None) -> float:
-    """Wall seconds of ``command`` run to the end in ``cwd``; a failure raises ``CourseError`` naming it."""
+def timed(command: list[str], cwd: Path, env: dict[str, str] | None = None) -> tuple[float, str]:
+    """Wall seconds and output of ``command`` run to the end in ``cwd``; a failure raises ``CourseError``."""
     started = time.perf_counter()
     done = subprocess.run(command, cwd=cwd, env=env or _env(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                           text=True)
@@ -61,7 +61,7 @@ def timed(command: list[str], cwd: Path, env: dict[str, str] | None = None) -> f
     if done.returncode != 0:
         tail = " | ".join(done.stdout.strip().splitlines()[-3:])
         raise CourseError(f"`{' '.join(command)}` failed (exit {done.returncode}) in {seconds:.0f} s: {tail}")
-    return round(seconds, 1)
+    return round(seconds, 1), done.stdout
 
 
 def run_notebooks(notebooks: Path) -> dict[str, float]:
@@ -103,6 +103,8 @@ def markdown(report: dict[str, Any]) -> str:
         lines += ["", "Each notebook (whole course run, no `models/` at the start):", "",
                   "| notebook | s | x reference training |", "|---|---:|---:|"]
         lines += [f"| {name} | {s:.0f} | {s / r['reference_s']:.2f}x |" for name, s in r["notebooks_s"].items()]
+    if r.get("make_test_slowest"):
+        lines += ["", f"`make test`: {r['make_test_summary']}; its slowest steps:", "", "```", *r["make_test_slowest"], "```"]
     lines += ["", f"All targets met: {'yes' if report['all_met'] else 'NO'}.", ""]
     return "\n".join(lines)
 
@@ -168,7 +170,10 @@ def main(argv: list[str] | None = None) -> int:
         if not args.skip_make_test:
             subprocess.run(["rm", "-rf", str(clone / "models")], check=True)
             print("make test, no models/ ...", end=" ", flush=True)
-            results["make_test_s"] = timed(["make", "test"], clone)
+            results["make_test_s"], output = timed(["make", "test", "PYTEST_ARGS=--durations=15"], clone)
+            durations = output.split("slowest 15 durations", 1)[-1].strip().splitlines()
+            results["make_test_slowest"] = [line for line in durations if line[:1].isdigit()]
+            results["make_test_summary"] = output.strip().splitlines()[-1]
             print(f"{results['make_test_s']:.0f} s", flush=True)
     rows, all_met = rows_and_verdict(results)
     report = {**record, "machine": machine_info(), "targets": TARGETS, "results": results, "rows": rows,
