@@ -109,7 +109,7 @@ def table(rows: list[dict[str, Any]]) -> str:
     """The rows as Markdown, each with its GFLOP/s and its share of the large product's."""
     peak = rows[-1]["flops"] / rows[-1]["seconds"]
     step = rows[0]["seconds"]
-    lines = ["| measurement | FLOPs per call | ms per call | share of the step's time | GFLOP/s | of the large product |",
+    lines = ["| measurement | FLOPs per call | ms per call | alone, vs the whole step | GFLOP/s | of the large product |",
              "|---|---:|---:|---:|---:|---:|"]
     for row in rows:
         rate = row["flops"] / row["seconds"]
