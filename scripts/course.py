@@ -53,7 +53,8 @@ def task_commands(task: str, venv: Path, extra: list[str]) -> list[list[str]]:
         notebooks = sorted(str(p.relative_to(REPO)) for p in (REPO / "notebooks").glob("[0-9][0-9]_*.ipynb"))
         return [[python, "-m", "jupyter", "trust", *notebooks], [python, "-m", "jupyter", "lab", "notebooks", *extra]]
     if task == "test":
-        return [[python, "-m", "pytest", *shlex.split(makefile_value("NBVAL")), "tests", "notebooks", *extra]]
+        flags = shlex.split(makefile_value("NBVAL")) + shlex.split(makefile_value("NOT_MAINTAINER"))
+        return [[python, "-m", "pytest", *flags, "tests", "notebooks", *extra]]
     return []
 
 
@@ -78,11 +79,11 @@ def main(argv: list[str]) -> int:
     for step, commands in (("setup", [] if installed else setup_commands(venv)),
                            (task, task_commands(task, venv, extra))):
         for command in commands:
-            print("$ " + " ".join(command), flush=True)
+            print("$ " + shlex.join(command), flush=True)
             status = 0 if dry_run else subprocess.run(command, cwd=REPO, env=env).returncode
-            if status == 5 and step == "test":
-                print("no tests collected")
-            elif status != 0:
+            if status == 5 and step == "test":  # pytest collected nothing (a mistyped -k?): not a success
+                print("error: no tests collected: check the arguments after `test`", file=sys.stderr)
+            if status != 0:
                 return status
         if step == "setup" and commands and not dry_run:
             stamp.touch()

@@ -18,7 +18,9 @@ Each variant trains its own models in ``models/variants/NAME/`` (``COURSE_MODELS
 never touches ``models/``.
 
     python scripts/test_variants.py                       # all three, then a table
-    python scripts/test_variants.py one-thread            # one of them (what CI runs)
+    python scripts/test_variants.py one-thread            # one of them
+    python scripts/test_variants.py one-thread --notebooks 04 10   # only these notebooks (what CI runs: the
+                                                                   # ones that train their models)
 """
 
 from __future__ import annotations
@@ -42,12 +44,12 @@ NOTEBOOKS = sorted(str(p.relative_to(REPO)) for p in (REPO / "notebooks").glob("
                    if p.name[:2] not in ("00", "01"))
 
 
-def run_variant(name: str, extra: list[str]) -> tuple[int, float]:
+def run_variant(name: str, extra: list[str], notebooks: list[str] = NOTEBOOKS) -> tuple[int, float]:
     env_vars, flags = VARIANTS[name]
     models = REPO / "models" / "variants" / name
     shutil.rmtree(models, ignore_errors=True)  # train everything under this variant's arithmetic
     env = {**os.environ, **env_vars, "COURSE_MODELS_DIR": str(models), "PYTHONHASHSEED": "0"}
-    command = [sys.executable, "-m", "pytest", "--nbval-current-env", *flags, "-p", "no:cacheprovider", *NOTEBOOKS,
+    command = [sys.executable, "-m", "pytest", "--nbval-current-env", *flags, "-p", "no:cacheprovider", *notebooks,
                *extra]
     print(f"\n=== variant {name}: {' '.join(f'{k}={v}' for k, v in env_vars.items())}", flush=True)
     started = time.perf_counter()
@@ -55,7 +57,29 @@ def run_variant(name: str, extra: list[str]) -> tuple[int, float]:
     return status, time.perf_counter() - started
 
 
+def pick_notebooks(prefixes: list[str]) -> list[str]:
+    """The notebooks among ``NOTEBOOKS`` whose names start with one of ``prefixes`` (``["04", "10"]``)."""
+    picked = [path for path in NOTEBOOKS if Path(path).name[:2] in prefixes]
+    unknown = sorted(set(prefixes) - {Path(path).name[:2] for path in picked})
+    if unknown:
+        known = ", ".join(Path(path).name[:2] for path in NOTEBOOKS)
+        raise ValueError(f"no notebook {unknown[0]!r} among the variants' notebooks ({known})")
+    return picked
+
+
 def main(argv: list[str]) -> int:
+    notebooks = NOTEBOOKS
+    if "--notebooks" in argv:
+        at = argv.index("--notebooks")
+        prefixes = []
+        while at + 1 < len(argv) and argv[at + 1][:2].isdigit():
+            prefixes.append(argv.pop(at + 1)[:2])
+        argv.pop(at)
+        try:
+            notebooks = pick_notebooks(prefixes)
+        except ValueError as error:
+            print(f"error: {error}", file=sys.stderr)
+            return 2
     names = [arg for arg in argv if arg in VARIANTS] or list(VARIANTS)
     extra = [arg for arg in argv if arg not in VARIANTS]  # pytest's options, e.g. -x or -p no:cacheprovider
     unknown = [arg for i, arg in enumerate(extra)
@@ -63,7 +87,7 @@ def main(argv: list[str]) -> int:
     if unknown:
         print(f"error: unknown variant {unknown[0]!r}; choose from: {', '.join(VARIANTS)}", file=sys.stderr)
         return 2
-    results = {name: run_variant(name, extra) for name in names}
+    results = {name: run_variant(name, extra, notebooks) for name in names}
     print("\n| variant | settings | result | time |\n|---|---|---|---:|")
     for name, (status, seconds) in results.items():
         settings = " ".join(f"{k}={v}" for k, v in VARIANTS[name][0].items())

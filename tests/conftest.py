@@ -73,6 +73,8 @@ def trained_model_file(tmp_path_factory) -> Path:
 def pytest_addoption(parser):
     parser.addoption("--run-exercises", action="store_true",
                      help="also run every exercise change of notebooks/exercises.json (make test-exercises, ~20 min)")
+    parser.addoption("--exercise-share", default=None, metavar="K/N",
+                     help="with --run-exercises: only share K of N of the exercise changes (CI rotates K)")
 
 
 def pytest_collection_modifyitems(config, items):

