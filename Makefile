@@ -72,8 +72,11 @@ format: $(MAINTAINER_STAMP)
 	$(BIN)/ruff check --fix $(LINTED)
 	$(BIN)/ruff format $(LINTED)
 
+# NOTEBOOKS="00 04": only those notebooks (by number)
+NOTEBOOKS ?=
 nbval: $(STAMP)
-	PYTHONHASHSEED=0 $(BIN)/python -m pytest $(NBVAL) notebooks $(PYTEST_ARGS)
+	PYTHONHASHSEED=0 $(BIN)/python -m pytest $(NBVAL) \
+	  $(if $(NOTEBOOKS),$(foreach n,$(NOTEBOOKS),$(wildcard notebooks/$(n)_*.ipynb)),notebooks) $(PYTEST_ARGS)
 
 # Other machines train other weights: run the notebooks with another seed, with oneDNN off and with one
 # thread, each training its own models in models/variants/ (scripts/test_variants.py; VARIANTS="onednn-off").

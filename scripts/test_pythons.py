@@ -9,6 +9,7 @@ flags of ``make test``), then a table of versions, results and times. Exit statu
     python3 scripts/test_pythons.py                       every supported Python found
     python3 scripts/test_pythons.py --pythons 3.12 3.13   only these (a version or an interpreter's path)
     python3 scripts/test_pythons.py --unit-only           skip the notebooks (about 7 minutes per Python)
+    python3 scripts/test_pythons.py --notebooks 00 04     only these notebooks (what CI runs)
     python3 scripts/test_pythons.py --reuse               keep a venv that is already there (quicker reruns)
     python3 scripts/test_pythons.py --list                which interpreters would run, and stop
     python3 scripts/test_pythons.py --resolve             resolve requirements.txt for Linux, Windows and
@@ -165,18 +166,18 @@ def minutes(seconds: float | None) -> str:
     return "-" if seconds is None else f"{int(seconds // 60)}:{int(seconds % 60):02d}"
 
 
-def test_one(version: str, executable: str, unit_only: bool, reuse: bool) -> dict:
+def test_one(version: str, executable: str, unit_only: bool, reuse: bool, notebooks: list[str] | None = None) -> dict:
     """Install into .venvs/py<version> and run the tests; a row of the table."""
     venv = VENVS / f"py{version}"
     if venv.exists() and not reuse:
         shutil.rmtree(venv)
     make = ["make", "--no-print-directory", f"PYTHON={executable}", f"VENV={venv.relative_to(REPO).as_posix()}"]
     row: dict = {"version": version}
-    targets = {"install": "setup", "unit": "unit", "notebooks": "nbval"}
+    targets = {"install": ["setup"], "unit": ["unit"],
+               "notebooks": ["nbval"] + ([f"NOTEBOOKS={' '.join(notebooks)}"] if notebooks else [])}
     for name in steps_of(unit_only):
-        target = targets[name]
         print(f"\n=== Python {version}: {name} ===", flush=True)
-        passed, summary, seconds = run_step(make + [target], venv / "models")
+        passed, summary, seconds = run_step(make + targets[name], venv / "models")
         row[name] = (passed, summary, seconds)
         if not passed and name == "install":
             break
@@ -247,6 +248,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--pythons", nargs="+", metavar="X", help="versions (3.12) or interpreter paths")
     parser.add_argument("--unit-only", action="store_true", help="skip the notebooks")
+    parser.add_argument("--notebooks", nargs="+", metavar="NN", help="only these notebooks (by number: 00 04)")
     parser.add_argument("--reuse", action="store_true", help="keep a venv already in .venvs/ (not fresh)")
     parser.add_argument("--list", action="store_true", help="print the interpreters found, run nothing")
     parser.add_argument("--resolve", action="store_true", help="only resolve requirements.txt per platform")
@@ -267,7 +269,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {error}", file=sys.stderr)
         return 2
     print("Pythons to test: " + ", ".join(f"{full} ({exe})" for full, exe in found.values()), flush=True)
-    rows = [test_one(version, executable, args.unit_only, args.reuse) for version, (_, executable) in found.items()]
+    rows = [test_one(version, executable, args.unit_only, args.reuse, args.notebooks)
+            for version, (_, executable) in found.items()]
     result = table(rows, found, args.unit_only)
     print("\n" + result)
     failed = [row["version"] for row in rows if not row_passed(row, args.unit_only)]
