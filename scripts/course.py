@@ -53,8 +53,9 @@ def task_commands(task: str, venv: Path, extra: list[str]) -> list[list[str]]:
         notebooks = sorted(str(p.relative_to(REPO)) for p in (REPO / "notebooks").glob("[0-9][0-9]_*.ipynb"))
         return [[python, "-m", "jupyter", "trust", *notebooks], [python, "-m", "jupyter", "lab", "notebooks", *extra]]
     if task == "test":
-        flags = shlex.split(makefile_value("NBVAL")) + shlex.split(makefile_value("NOT_MAINTAINER"))
-        return [[python, "-m", "pytest", *flags, "tests", "notebooks", *extra]]
+        flags = [*shlex.split(makefile_value("NBVAL")), *shlex.split(makefile_value("NOT_MAINTAINER")),
+                 *shlex.split(makefile_value("PARALLEL"))]
+        return [[python, "-m", "pytest", *flags, "notebooks", "tests", *extra]]
     return []
 
 

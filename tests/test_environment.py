@@ -125,7 +125,7 @@ def test_readme_gives_the_two_commands_and_ci_runs_one_of_them():
     ci = (REPO_ROOT / ".ci" / "run").read_text()
     assert "make test" in ci and "test_pythons.py --list" in ci  # a second Python too
     makefile = (REPO_ROOT / "Makefile").read_text()
-    assert "--nbval-current-env" in makefile and "tests notebooks" in makefile
+    assert "--nbval-current-env" in makefile and "notebooks tests" in makefile
 
 
 def test_sanitize_file_has_every_rule_nbval_will_read():
