@@ -13,6 +13,7 @@ import platform
 from pathlib import Path
 from typing import Any
 
+from helpers.data import files_signature, list_images
 from helpers.errors import CourseError
 from helpers.model_files import atomic_write_text, model_set_paths
 
@@ -30,18 +31,8 @@ def meta_path_for(model_path: Path | str) -> Path:
     return model_set_paths(model_path)["meta"]
 
 
-def _split_signature(folder: Path) -> tuple[str, tuple[tuple[str, int, int], ...]]:
-    """Every file's name, size and modification time: a changed image changes the signature."""
-    files = []
-    for entry in sorted(os.scandir(folder), key=lambda e: e.name):
-        if entry.is_dir() and not entry.name.startswith("."):
-            files += [(f"{entry.name}/{f.name}", f.stat().st_size, f.stat().st_mtime_ns) for f in os.scandir(entry)]
-    return str(folder.resolve()), tuple(sorted(files))
-
-
 @functools.lru_cache(maxsize=8)
 def _fingerprint(signature: tuple[str, tuple]) -> str:
-    from helpers.data import list_images
     digest = hashlib.sha256()
     for path, label in list_images(Path(signature[0])):
         digest.update(f"{label}/{path.name}\n".encode())
@@ -61,7 +52,7 @@ def data_fingerprint(split_dir: Path | str | None) -> str | None:
     folder = Path(split_dir)
     if not folder.is_dir():
         raise CourseError(f"dataset folder not found: {folder}")
-    return _fingerprint(_split_signature(folder))
+    return _fingerprint(files_signature(folder))  # the dataset cache's key too
 
 
 def _layer_settings(layer: Any) -> list[Any]:
