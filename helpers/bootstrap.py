@@ -69,8 +69,9 @@ def pinned(requirements: Path, packages: list[str] | None = None, python: str | 
 
 
 def finish_setup(course: str | os.PathLike) -> list[str]:
-    """Install what the platform lacks or has too old (``to_install``, pinned), make ``helpers`` importable for good (a ``.pth`` file, as
-    ``pip install -e`` writes: after a restart and in ``python -m helpers`` too) and work in ``course/notebooks``.
+    """Install what the platform lacks or has too old (``to_install``, pinned), make ``helpers`` importable for
+    good (a ``.pth`` file, as ``pip install -e`` writes: after a restart and in ``python -m helpers`` too) and work
+    in ``course/notebooks``.
     Returns the packages installed."""
     course = Path(course).resolve()
     for folder in [*site.getsitepackages(), site.getusersitepackages()]:

@@ -89,7 +89,8 @@ def _grayscale(image: Image.Image | np.ndarray, name: str) -> np.ndarray:
     return array
 
 
-def mnist_steps(image: Image.Image | np.ndarray, threshold: float = 0.2, name: str = "the image") -> dict[str, np.ndarray]:
+def mnist_steps(image: Image.Image | np.ndarray, threshold: float = 0.2,
+                name: str = "the image") -> dict[str, np.ndarray]:
     """Every preprocessing step (``STEP_NAMES``) as arrays in [0, 1]; the last is the model input.  An array's
     pixel scale comes from its dtype (``unit_pixels``); one with colour channels is read as an image."""
     gray = _grayscale(image, name)

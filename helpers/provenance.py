@@ -18,7 +18,7 @@ from helpers.errors import CourseError
 from helpers.model_files import atomic_write_text, model_set_paths
 
 FORMAT = 1
-MATCHED = ("recipe", "architecture", "epochs", "seed", "batch_size", "train_data", "val_data")
+MATCHED = ("recipe", "settings", "architecture", "epochs", "seed", "batch_size", "train_data", "val_data")
 
 # the layer settings that change what a model computes (names and seeds of layers do not)
 _LAYER_KEYS = ("filters", "kernel_size", "strides", "padding", "pool_size", "units", "activation", "rate",
@@ -101,12 +101,15 @@ def _arithmetic() -> dict[str, Any]:
 
 
 def describe_run(model: Any, recipe: str, epochs: int, seed: int, batch_size: int,
-                 train_dir: Path | str | None, val_dir: Path | str | None) -> dict[str, Any]:
-    """The metadata of one training run: what it was (``MATCHED``) and where it ran (for information)."""
+                 train_dir: Path | str | None, val_dir: Path | str | None,
+                 settings: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The metadata of one training run: what it was (``MATCHED``; ``settings``: the rest of the recipe,
+    ``helpers.recipes.training_settings``) and where it ran (for information)."""
     versions = package_versions(("tensorflow", "keras", "numpy"))
     versions["python"] = platform.python_version()
     return {
-        "format": FORMAT, "recipe": recipe, "architecture": architecture(model), "epochs": int(epochs),
+        "format": FORMAT, "recipe": recipe, "settings": settings, "architecture": architecture(model),
+        "epochs": int(epochs),
         "seed": int(seed), "batch_size": int(batch_size), "train_data": data_fingerprint(train_dir),
         "val_data": data_fingerprint(val_dir),
         "created": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
@@ -146,9 +149,15 @@ def mismatch(meta: dict[str, Any] | None, expected: dict[str, Any]) -> str | Non
     if not keys:
         return None
     names = {"architecture": "layers or compile settings", "train_data": "training images",
-             "val_data": "validation images"}
+             "val_data": "validation images", "settings": "recipe settings"}
 
-    def show(source: dict[str, Any]) -> str:
-        return ", ".join(f"{names[k]} {source.get(k)}" if k in names else f"{k}={source.get(k)}" for k in keys)
+    def show(source: dict[str, Any], other: dict[str, Any]) -> str:
+        parts = []
+        for key in keys:
+            value = source.get(key)
+            if isinstance(value, dict) and isinstance(other.get(key), dict):  # only the entries that differ
+                value = {k: value.get(k) for k in sorted({*value, *other[key]}) if value.get(k) != other[key].get(k)}
+            parts.append(f"{names[key]} {value}" if key in names else f"{key}={value}")
+        return ", ".join(parts)
 
-    return f"it was trained with {show(meta)} (wanted: {show(expected)})"
+    return f"it was trained with {show(meta, expected)} (wanted: {show(expected, meta)})"
