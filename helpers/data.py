@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 import numpy as np
-from PIL import Image, UnidentifiedImageError
+from PIL import Image, ImageOps, UnidentifiedImageError
 
 from helpers.errors import CourseError
 from helpers.paths import BUNDLED_DATASET, TEST_DIR, TRAIN_DIR, display_path
@@ -139,10 +139,10 @@ def unit_pixels(pixels: Any, name: str = "pixels") -> np.ndarray:
     is 0 or 1; floats already lie in [0, 1].  A value outside its dtype's range is a ``CourseError`` naming
     ``name`` (a float array of 0..255 is refused, not divided: say ``.astype(np.uint8)`` or ``/ 255``).
 
-    >>> unit_pixels(np.array([0, 51, 255], dtype=np.uint8)).tolist()
-    [0.0, 0.2, 1.0]
-    >>> unit_pixels(np.array([0.0, 0.5])).tolist()
-    [0.0, 0.5]
+    >>> unit_pixels(np.array([0, 51, 255], dtype=np.uint8))
+    array([0. , 0.2, 1. ], dtype=float32)
+    >>> unit_pixels(np.array([0.0, 0.5]))
+    array([0. , 0.5], dtype=float32)
     """
     array = np.asarray(pixels)
     if array.dtype == np.bool_:
@@ -185,13 +185,22 @@ def to_grayscale(image: Image.Image, name: str = "image") -> Image.Image:
         raise CourseError(f"unsupported image mode {image.mode}: {name}") from None
 
 
+def upright(image: Image.Image, name: str = "the image") -> Image.Image:
+    """``image`` turned as its EXIF orientation tag says: a phone stores a portrait photo lying on its side and
+    tells viewers to turn it; without this the course would read a 7 lying down."""
+    try:
+        return ImageOps.exif_transpose(image)
+    except (OSError, ValueError, SyntaxError, TypeError, KeyError) as exc:
+        raise CourseError(f"unreadable EXIF data ({exc.__class__.__name__}): {name}") from None
+
+
 def read_image(path: Path | str, size: int = IMAGE_SIZE) -> np.ndarray:
-    """Read one image file as a ``(size, size)`` uint8 array: grayscale, resized if needed.
+    """Read one image file as a ``(size, size)`` uint8 array: upright (EXIF), grayscale, resized if needed.
 
     >>> read_image(TRAIN_DIR / "0" / "0_0000.png").shape
     (28, 28)
     """
-    image = to_grayscale(open_image(path), str(path))
+    image = to_grayscale(upright(open_image(path), str(path)), str(path))
     if image.size != (size, size):
         image = image.resize((size, size), Image.Resampling.BILINEAR)
     return np.asarray(image, dtype=np.uint8)

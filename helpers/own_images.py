@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageOps
 
-from helpers.data import MAX_IMAGE_PIXELS, decode_image, open_image, to_grayscale, unit_pixels
+from helpers.data import MAX_IMAGE_PIXELS, decode_image, open_image, to_grayscale, unit_pixels, upright
 from helpers.errors import CourseError
 
 MAX_UPLOAD_BYTES = 5 * 1024 * 1024
@@ -23,15 +23,6 @@ def image_from_bytes(data: bytes, name: str = "upload", max_bytes: int = MAX_UPL
     if len(data) > max_bytes:
         raise CourseError(f"file too large ({len(data) / 1e6:.1f} MB, limit {max_bytes / 1e6:.0f} MB): {name}")
     return decode_image(io.BytesIO(data), name, max_pixels)
-
-
-def upright(image: Image.Image, name: str = "the image") -> Image.Image:
-    """``image`` turned as its EXIF orientation tag says: a phone stores a portrait photo lying on its side and
-    tells viewers to turn it; without this the course would read a 7 lying down."""
-    try:
-        return ImageOps.exif_transpose(image)
-    except (OSError, ValueError, SyntaxError, TypeError, KeyError) as exc:
-        raise CourseError(f"unreadable EXIF data ({exc.__class__.__name__}): {name}") from None
 
 
 def on_page(image: Image.Image) -> np.ndarray:

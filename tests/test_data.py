@@ -269,3 +269,12 @@ def test_unit_pixels_refuses_values_outside_the_dtypes_range(pixels, message):
     with pytest.raises(CourseError, match=message) as excinfo:
         unit_pixels(pixels, "the canvas")
     assert str(excinfo.value).startswith("the canvas:") and "\n" not in str(excinfo.value)
+
+
+def test_a_photo_stored_on_its_side_is_read_upright(tmp_path):
+    """A phone stores a portrait photo rotated, with an EXIF tag telling viewers to turn it back."""
+    digit = Image.open(TEST_DIR / "7" / sorted(p.name for p in (TEST_DIR / "7").iterdir())[0])
+    exif = Image.Exif()
+    exif[0x0112] = 6  # "turn 90 degrees clockwise to view"
+    digit.transpose(Image.Transpose.ROTATE_90).save(tmp_path / "sideways.png", exif=exif)
+    np.testing.assert_array_equal(read_image(tmp_path / "sideways.png"), np.asarray(digit))

@@ -144,7 +144,7 @@ def test_a_broken_exif_block_is_refused_by_name(tmp_path, monkeypatch):
     def broken(_image):
         raise SyntaxError("not a TIFF file")
 
-    monkeypatch.setattr(ImageOps, "exif_transpose", broken)
+    monkeypatch.setattr(ImageOps, "exif_transpose", broken)  # what Pillow raises for a corrupt EXIF block
     with pytest.raises(CourseError, match="unreadable EXIF data.*photo.jpg"):
         mnist_steps(image, name="photo.jpg")
 
