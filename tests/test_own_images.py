@@ -117,7 +117,7 @@ def test_odd_files_are_read_as_a_person_sees_them(odd_digits):
     far = []
     for files in odd_digits:
         plain = to_mnist_input(files["plain.png"])
-        for name, path in files.items():
+        for path in files.values():
             odd = to_mnist_input(path)
             if np.abs(odd - plain).mean() > 0.01 or np.abs(odd - plain).max() > 0.6:
                 far.append(f"{path.name} (mean difference {np.abs(odd - plain).mean():.3f})")
@@ -133,7 +133,7 @@ def test_cli_and_upload_read_odd_files_as_the_plain_ones(odd_digits, trained_mod
     assert main(["predict", "--model", str(trained_model_file), "--json", *map(str, paths)]) == 0
     digits = np.array([row["digit"] for row in json.loads(capsys.readouterr().out)]).reshape(10, len(names))
     assert (digits == digits[:, :1]).all(), f"odd files read otherwise than plain ones: {digits.tolist()}"
-    for name, path in odd_digits[3].items():
+    for path in odd_digits[3].values():
         upload = {"name": path.name, "type": "image/png", "size": path.stat().st_size, "content": path.read_bytes()}
         np.testing.assert_allclose(upload_to_steps(upload)["centred 28x28"], to_mnist_input(path)[..., 0])
 
