@@ -21,11 +21,10 @@ from helpers import quiet_tensorflow
 from helpers.errors import CourseError
 from helpers.model_files import check_digit_model, check_model_file, check_output_path, load_model, model_set_paths
 from helpers.paths import BUNDLED_DATASET, IMPROVED_MODEL, REFERENCE_MODEL, display_path
-from helpers.recipes import RECIPE_NAMES
+from helpers.recipes import IMPROVED, RECIPE_NAMES, RECIPES
 
 PROG = "python -m helpers"
 MAKE_REFERENCE = f" (make it with: {PROG} train)"
-IMPROVED_VALIDATION_FRACTION = 0.1  # helpers.training.carve_validation's default
 
 DIR_HELP = """\
 A DIR is a split folder of class folders 0..9 holding images (PNG, JPG, BMP or GIF; any size, mode and bit
@@ -122,13 +121,14 @@ def build_parser() -> argparse.ArgumentParser:
                             "recipe validates on it every epoch (as the seed does); the improved recipe carves its "
                             "validation digits from --train and scores this split once, at the end")
     train.add_argument("--epochs", type=positive_int, default=None, metavar="N",
-                       help="epochs (default: the recipe's: 20 for reference, 18 for improved)")
+                       help="epochs (default: the recipe's: "
+                            + ", ".join(f"{r.epochs} for {r.name}" for r in RECIPES.values()) + ")")
     train.add_argument("--seed", type=_seed, default=None, metavar="S",
                        help="random seed of the run, 0..4294967295 (default: 42, or the COURSE_SEED environment "
                             "variable)")
     train.add_argument("--recipe", choices=list(RECIPE_NAMES), default="reference",
-                       help="'reference' is the seed's recipe (default); 'improved' a committee of two "
-                            "regularized CNNs")
+                       help="; ".join(f"'{r.name}': {r.summary}" for r in RECIPES.values())
+                            + " (default: reference)")
     train.add_argument("--out", type=Path, default=None, metavar="PATH.keras",
                        help=f"the .keras file to write (default: {reference}, or {display_path(IMPROVED_MODEL)} for "
                             f"--recipe improved, when the run uses the recipe's own settings; any other run goes to "
@@ -175,12 +175,12 @@ def _check_improved_split(pairs: list[tuple[Path, int]], folder: Path) -> None:
     """The improved recipe's stratified validation split needs 2 images per digit and one per digit each side."""
     counts = Counter(label for _, label in pairs)
     n, classes = len(pairs), len(counts)
-    n_val = math.ceil(n * IMPROVED_VALIDATION_FRACTION)
+    n_val = math.ceil(n * IMPROVED.validation_fraction)
     scarce = sorted(str(label) for label, count in counts.items() if count < 2)
     if scarce or n_val < classes or n - n_val < classes:
-        need = math.ceil(classes / IMPROVED_VALIDATION_FRACTION)
+        need = math.ceil(classes / IMPROVED.validation_fraction)
         raise CourseError(f"too few images for --recipe improved in {folder}: it sets "
-                          f"{IMPROVED_VALIDATION_FRACTION:.0%} aside for validation, one or more of every digit, "
+                          f"{IMPROVED.validation_fraction:.0%} aside for validation, one or more of every digit, "
                           f"so it needs at least 2 images per digit and {need} in all (found {n}"
                           + (f"; digits {', '.join(scarce)} have fewer than 2" if scarce else "") + ")")
 

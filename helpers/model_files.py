@@ -240,17 +240,32 @@ def load_history(path: Path | str) -> dict[str, list[float]]:
     return data
 
 
+# What Keras raises for a file a user gave it (tests/test_model_files.py makes each one): unreadable or not HDF5
+# (OSError), a .keras archive missing an entry (KeyError, BadZipFile), not a model, its weights not fitting its
+# layers, broken JSON or code refused by safe mode (ValueError), a layer class Keras cannot rebuild (TypeError).
+# Anything else is a bug, in Keras or the course, and keeps its traceback.
+USER_FILE_ERRORS = (OSError, KeyError, zipfile.BadZipFile, ValueError, TypeError)
+
+
 def load_model(path: Path | str) -> Any:
-    """Load a ``.keras`` or ``.h5`` model file, with a one-line ``CourseError`` when it cannot be loaded."""
+    """Load a ``.keras`` or ``.h5`` model file in Keras's safe mode (a file may not run Python code of its own),
+    with a one-line ``CourseError`` naming the file when the file is at fault."""
     path = check_model_file(path)
     import keras
     try:
         with _quiet_keras_logs():
-            model = keras.models.load_model(path, compile=True)
-    except Exception as exc:  # Keras raises many types for a broken file
-        reason = str(exc).splitlines()[0][:120] if str(exc) else exc.__class__.__name__
-        raise CourseError(f"cannot load model file {path}: {reason}") from None
+            model = keras.models.load_model(path, compile=True, safe_mode=True)
+    except USER_FILE_ERRORS as exc:
+        raise CourseError(f"cannot load model file {path}: {_load_error_reason(exc)}") from None
     return model
+
+
+def _load_error_reason(exc: Exception) -> str:
+    """The first line of Keras's message, shortened; a plain sentence for code refused by safe mode."""
+    text = str(exc).strip()
+    if "safe_mode" in text:
+        return "it holds Python code that would run on loading (a Lambda layer); Keras's safe mode refuses it"
+    return text.splitlines()[0][:120] if text else exc.__class__.__name__
 
 
 def check_model_file(path: Path | str) -> Path:

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageOps
 
-from helpers.data import MAX_IMAGE_PIXELS, decode_image, open_image, to_grayscale
+from helpers.data import MAX_IMAGE_PIXELS, decode_image, open_image, to_grayscale, unit_pixels, upright
 from helpers.errors import CourseError
 
 MAX_UPLOAD_BYTES = 5 * 1024 * 1024
@@ -25,29 +25,69 @@ def image_from_bytes(data: bytes, name: str = "upload", max_bytes: int = MAX_UPL
     return decode_image(io.BytesIO(data), name, max_pixels)
 
 
-def grayscale_ink(image: Image.Image) -> np.ndarray:
-    """Grayscale float array in [0, 1]; a transparent drawing takes its ink from the alpha channel."""
+def on_page(image: Image.Image) -> np.ndarray:
+    """Grayscale float array in [0, 1] of an image with an alpha channel, laid on a page as a viewer shows it:
+    transparent parts are white paper, unless the visible part is one light colour (light strokes drawn
+    only in the alpha channel), which goes on black paper so that it stays visible."""
+    rgba = image.convert("RGBA")
+    gray = np.asarray(rgba.convert("RGB").convert("L"), dtype=np.float32) / 255.0
+    alpha = np.asarray(rgba.getchannel("A"), dtype=np.float32) / 255.0
+    weight = float(alpha.sum())
+    page = 1.0
+    if weight > 0:
+        colour = float((gray * alpha).sum()) / weight
+        spread = float(np.sqrt(((gray - colour) ** 2 * alpha).sum() / weight))
+        if spread < 0.1 and colour > 0.5:
+            page = 0.0
+    return alpha * gray + (1.0 - alpha) * page
+
+
+def grayscale_as_seen(image: Image.Image, name: str = "the image") -> np.ndarray:
+    """Grayscale float array in [0, 1] of ``image`` as a person sees it, however a phone or an app stored it:
+    turned upright (EXIF), transparent parts on the page (``on_page``), 16-bit, CMYK and palette images
+    converted."""
+    image = upright(image, name)
     if "A" in image.getbands() or (image.mode == "P" and "transparency" in image.info):
-        rgba = np.asarray(image.convert("RGBA"), dtype=np.float32) / 255.0
-        alpha = rgba[..., 3]
-        if alpha.min() < 0.99:  # real transparency: ink where it is opaque and differs from nothing
-            return alpha
-    return np.asarray(to_grayscale(image), dtype=np.float32) / 255.0
+        return on_page(image)
+    return np.asarray(to_grayscale(image, name), dtype=np.float32) / 255.0
 
 
 def _as_array(image: Image.Image) -> np.ndarray:
     return np.asarray(image, dtype=np.float32) / 255.0
 
 
-def mnist_steps(image: Image.Image | np.ndarray, threshold: float = 0.2, name: str = "the image") -> dict[str, np.ndarray]:
-    """Every preprocessing step (``STEP_NAMES``) as arrays in [0, 1]; the last is the model input."""
-    gray = grayscale_ink(image) if isinstance(image, Image.Image) else np.asarray(image, dtype=np.float32)
-    if gray.max() > 1.0:
-        gray = gray / 255.0
-    picture = Image.fromarray(np.rint(np.clip(gray, 0, 1) * 255).astype(np.uint8), "L")
-    # MNIST is light ink on a dark background; a photo of paper is the opposite.  The border tells which.
+def ink_is_dark(gray: np.ndarray) -> bool:
+    """Whether the ink is darker than the paper (the border's median): the ink is the extreme (0.1% or 99.9%
+    of the pixels) that lies farthest from the paper, so a dim photo of paper is still read as dark ink."""
     border = np.concatenate([gray[0], gray[-1], gray[:, 0], gray[:, -1]])
-    inverted = ImageOps.invert(picture) if np.median(border) > 0.5 else picture
+    paper = float(np.median(border))
+    darkest, lightest = np.percentile(gray, [0.1, 99.9])
+    return paper - darkest > lightest - paper
+
+
+def _grayscale(image: Image.Image | np.ndarray, name: str) -> np.ndarray:
+    """``grayscale_as_seen`` of an image; an array of gray levels scaled by its dtype (``unit_pixels``), one of
+    colours (RGB or RGBA) read as an image."""
+    if isinstance(image, Image.Image):
+        return grayscale_as_seen(image, name)
+    array = unit_pixels(image, name)
+    if array.ndim == 3 and array.shape[2] == 1:  # (height, width, 1), as a model input
+        array = array[..., 0]
+    if array.ndim == 3 and array.shape[2] in (3, 4):
+        return grayscale_as_seen(Image.fromarray(np.rint(array * 255).astype(np.uint8)), name)
+    if array.ndim != 2:
+        raise CourseError(f"expected an image array of shape (height, width[, 1, 3 or 4]), got {array.shape}: {name}")
+    return array
+
+
+def mnist_steps(image: Image.Image | np.ndarray, threshold: float = 0.2,
+                name: str = "the image") -> dict[str, np.ndarray]:
+    """Every preprocessing step (``STEP_NAMES``) as arrays in [0, 1]; the last is the model input.  An array's
+    pixel scale comes from its dtype (``unit_pixels``); one with colour channels is read as an image."""
+    gray = _grayscale(image, name)
+    picture = Image.fromarray(np.rint(np.clip(gray, 0, 1) * 255).astype(np.uint8), "L")
+    # MNIST is light ink on a dark background; a photo of paper is the opposite.
+    inverted = ImageOps.invert(picture) if ink_is_dark(gray) else picture
     low, high = inverted.getextrema()
     if high - low < 1:
         raise CourseError(f"no digit found in {name}: it is a single flat colour")

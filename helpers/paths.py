@@ -1,5 +1,6 @@
-"""Where things are: the repository, the bundled dataset and ``models/`` (``$COURSE_MODELS_DIR``), wherever
-Jupyter was started from; the seed of every run (``$COURSE_SEED``, default 42)."""
+"""Where things are: the course's folder (the clone this package lives in, Colab's clone included, or
+``$COURSE_ROOT``), the bundled dataset and ``models/`` (``$COURSE_MODELS_DIR``), wherever Jupyter was started
+from; the seed of every run (``$COURSE_SEED``, default 42)."""
 
 from __future__ import annotations
 
@@ -13,16 +14,36 @@ MODELS_VARIABLE = "COURSE_MODELS_DIR"
 DEFAULT_SEED = 42
 
 
+ROOT_VARIABLE = "COURSE_ROOT"
+
+
+def _is_course(folder: Path) -> bool:
+    return (folder / "pyproject.toml").is_file() and (folder / "data").is_dir()
+
+
 def find_repo_root(start: Path | None = None) -> Path:
-    """The nearest folder above ``start`` (default: this package) holding ``pyproject.toml`` and ``data/``."""
+    """The nearest folder above ``start`` (default: this package) holding ``pyproject.toml`` and ``data/``;
+    ``CourseError`` saying how to point at the course when there is none."""
     start = (start or Path(__file__)).resolve()
     for folder in [start, *start.parents]:
-        if (folder / "pyproject.toml").is_file() and (folder / "data").is_dir():
+        if _is_course(folder):
             return folder
-    return Path(__file__).resolve().parent.parent
+    raise CourseError(f"cannot find the course's folder (one holding pyproject.toml and data/) above {start}: "
+                      f"use helpers from a clone of the course (pip install -e .), or set {ROOT_VARIABLE} to it")
 
 
-REPO_ROOT = find_repo_root()
+def course_root() -> Path:
+    """``$COURSE_ROOT`` when set (checked), else the course folder this package lives in (``find_repo_root``)."""
+    text = os.environ.get(ROOT_VARIABLE, "").strip()
+    if not text:
+        return find_repo_root()
+    folder = Path(text).expanduser().resolve()
+    if not _is_course(folder):
+        raise CourseError(f"{ROOT_VARIABLE}={text} is not the course's folder: it must hold pyproject.toml and data/")
+    return folder
+
+
+REPO_ROOT = course_root()
 DATA_DIR = REPO_ROOT / "data"
 BUNDLED_DATASET = DATA_DIR / "reduced_mnist"
 TRAIN_DIR = BUNDLED_DATASET / "train"

@@ -9,10 +9,10 @@ from typing import Any
 import numpy as np
 from PIL import Image
 
-from helpers.data import NUM_CLASSES
+from helpers.data import NUM_CLASSES, unit_pixels
 from helpers.errors import CourseError
 from helpers.evaluation import cross_entropy, predict_probabilities
-from helpers.own_images import MAX_UPLOAD_BYTES, grayscale_ink, image_from_bytes, mnist_steps
+from helpers.own_images import MAX_UPLOAD_BYTES, grayscale_as_seen, image_from_bytes, mnist_steps
 from helpers.training import train_custom
 
 #: What the explorer can show: every test digit, only the model's mistakes, or only its correct answers.
@@ -125,9 +125,9 @@ def canvas_to_steps(pixels: np.ndarray) -> dict[str, np.ndarray]:
     if array.ndim not in (2, 3) or (array.ndim == 3 and array.shape[2] not in (3, 4)) or min(array.shape[:2]) < 8:
         raise CourseError(f"expected canvas pixels of shape (height, width[, 3 or 4]), got {array.shape}")
     if array.dtype != np.uint8:
-        array = np.clip(array * (255 if array.max() <= 1.0 else 1), 0, 255).astype(np.uint8)
+        array = np.rint(unit_pixels(array, "canvas pixels") * 255).astype(np.uint8)
     image = Image.fromarray(array)  # uint8: L, RGB or RGBA from the shape
-    ink = grayscale_ink(image)
+    ink = grayscale_as_seen(image)
     if float(ink.max() - ink.min()) < 0.05:
         raise CourseError("draw a digit first: the canvas is empty")
     return mnist_steps(image)
@@ -153,8 +153,7 @@ def canvas_to_input(rgba: np.ndarray) -> np.ndarray:
 def paper_drawing(image: np.ndarray, size: int = 280, offset: tuple[int, int] = (0, 0),
                   ink: float = 1.0) -> np.ndarray:
     """A 28x28 digit redrawn as dark ink on white paper, ``size`` x ``size`` RGBA, moved by ``offset`` pixels."""
-    digit = np.asarray(image, dtype=np.float32).reshape(28, 28)
-    digit = digit / 255.0 if digit.max() > 1.0 else digit
+    digit = unit_pixels(np.reshape(image, (28, 28)), "the digit")
     side = int(size * 0.6)
     big = np.asarray(Image.fromarray((digit * 255).astype(np.uint8)).resize((side, side), Image.Resampling.BILINEAR),
                      dtype=np.float32) / 255.0

@@ -10,7 +10,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.figure import Figure
 
-from helpers.data import NUM_CLASSES
+from helpers.data import NUM_CLASSES, unit_pixels
 from helpers.style import DIGIT_CMAP, DPI, HEAT_CMAP, SIGNED_CMAP, STYLE  # noqa: F401  (the course's style)
 
 
@@ -56,7 +56,7 @@ def plot_samples_per_class(images: np.ndarray, labels: np.ndarray, per_class: in
 def plot_digit_pixels(image: np.ndarray, title: str = "One digit's pixel values (0..255)", margin: int = 1) -> Figure:
     """One digit in grayscale with its pixel values (0..255) written in, cropped to its ink plus ``margin``
     pixels so that the numbers can be read; the ticks are the rows and columns of the full image."""
-    pixels = np.rint(_image(image) * (255 if np.max(image) <= 1 else 1)).astype(int)
+    pixels = np.rint(unit_pixels(_image(image), "the digit") * 255).astype(int)  # the dtype says the scale
     rows, cols = np.nonzero(pixels) if pixels.any() else np.indices(pixels.shape).reshape(2, -1)
     top, left = max(rows.min() - margin, 0), max(cols.min() - margin, 0)
     crop = pixels[top:rows.max() + margin + 1, left:cols.max() + margin + 1]

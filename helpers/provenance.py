@@ -13,11 +13,12 @@ import platform
 from pathlib import Path
 from typing import Any
 
+from helpers.data import files_signature, list_images
 from helpers.errors import CourseError
 from helpers.model_files import atomic_write_text, model_set_paths
 
 FORMAT = 1
-MATCHED = ("recipe", "architecture", "epochs", "seed", "batch_size", "train_data", "val_data")
+MATCHED = ("recipe", "settings", "architecture", "epochs", "seed", "batch_size", "train_data", "val_data")
 
 # the layer settings that change what a model computes (names and seeds of layers do not)
 _LAYER_KEYS = ("filters", "kernel_size", "strides", "padding", "pool_size", "units", "activation", "rate",
@@ -30,18 +31,8 @@ def meta_path_for(model_path: Path | str) -> Path:
     return model_set_paths(model_path)["meta"]
 
 
-def _split_signature(folder: Path) -> tuple[str, tuple[tuple[str, int, int], ...]]:
-    """Every file's name, size and modification time: a changed image changes the signature."""
-    files = []
-    for entry in sorted(os.scandir(folder), key=lambda e: e.name):
-        if entry.is_dir() and not entry.name.startswith("."):
-            files += [(f"{entry.name}/{f.name}", f.stat().st_size, f.stat().st_mtime_ns) for f in os.scandir(entry)]
-    return str(folder.resolve()), tuple(sorted(files))
-
-
 @functools.lru_cache(maxsize=8)
 def _fingerprint(signature: tuple[str, tuple]) -> str:
-    from helpers.data import list_images
     digest = hashlib.sha256()
     for path, label in list_images(Path(signature[0])):
         digest.update(f"{label}/{path.name}\n".encode())
@@ -61,7 +52,7 @@ def data_fingerprint(split_dir: Path | str | None) -> str | None:
     folder = Path(split_dir)
     if not folder.is_dir():
         raise CourseError(f"dataset folder not found: {folder}")
-    return _fingerprint(_split_signature(folder))
+    return _fingerprint(files_signature(folder))  # the dataset cache's key too
 
 
 def _layer_settings(layer: Any) -> list[Any]:
@@ -110,12 +101,15 @@ def _arithmetic() -> dict[str, Any]:
 
 
 def describe_run(model: Any, recipe: str, epochs: int, seed: int, batch_size: int,
-                 train_dir: Path | str | None, val_dir: Path | str | None) -> dict[str, Any]:
-    """The metadata of one training run: what it was (``MATCHED``) and where it ran (for information)."""
+                 train_dir: Path | str | None, val_dir: Path | str | None,
+                 settings: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The metadata of one training run: what it was (``MATCHED``; ``settings``: the rest of the recipe,
+    ``helpers.recipes.training_settings``) and where it ran (for information)."""
     versions = package_versions(("tensorflow", "keras", "numpy"))
     versions["python"] = platform.python_version()
     return {
-        "format": FORMAT, "recipe": recipe, "architecture": architecture(model), "epochs": int(epochs),
+        "format": FORMAT, "recipe": recipe, "settings": settings, "architecture": architecture(model),
+        "epochs": int(epochs),
         "seed": int(seed), "batch_size": int(batch_size), "train_data": data_fingerprint(train_dir),
         "val_data": data_fingerprint(val_dir),
         "created": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
@@ -155,9 +149,15 @@ def mismatch(meta: dict[str, Any] | None, expected: dict[str, Any]) -> str | Non
     if not keys:
         return None
     names = {"architecture": "layers or compile settings", "train_data": "training images",
-             "val_data": "validation images"}
+             "val_data": "validation images", "settings": "recipe settings"}
 
-    def show(source: dict[str, Any]) -> str:
-        return ", ".join(f"{names[k]} {source.get(k)}" if k in names else f"{k}={source.get(k)}" for k in keys)
+    def show(source: dict[str, Any], other: dict[str, Any]) -> str:
+        parts = []
+        for key in keys:
+            value = source.get(key)
+            if isinstance(value, dict) and isinstance(other.get(key), dict):  # only the entries that differ
+                value = {k: value.get(k) for k in sorted({*value, *other[key]}) if value.get(k) != other[key].get(k)}
+            parts.append(f"{names[key]} {value}" if key in names else f"{key}={value}")
+        return ", ".join(parts)
 
-    return f"it was trained with {show(meta)} (wanted: {show(expected)})"
+    return f"it was trained with {show(meta, expected)} (wanted: {show(expected, meta)})"

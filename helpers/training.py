@@ -11,13 +11,11 @@ from typing import Any
 import numpy as np
 
 from helpers.data import TEST_DIR, TRAIN_DIR, arrays_dataset, load_arrays, load_dataset
-from helpers.errors import CourseError
 from helpers.model import average_models, build_cnn, build_custom_cnn, build_improved_cnn, stack_models
 from helpers.model_files import check_output_path, load_model, save_model_files
 from helpers.paths import EXPERIMENTS_DIR, IMPROVED_MODEL, MODELS_DIR, REFERENCE_MODEL, course_seed, display_path
 from helpers.provenance import architecture, data_fingerprint, describe_run, mismatch, read_meta
-from helpers.recipes import (IMPROVED_BATCH_SIZE, IMPROVED_EPOCHS, IMPROVED_MEMBERS, RECIPE_NAMES, REFERENCE_BATCH_SIZE,
-                             REFERENCE_EPOCHS, planned_epochs)
+from helpers.recipes import IMPROVED, REFERENCE, get_recipe, planned_epochs, training_settings
 
 EpochHook = Callable[[int, dict[str, float]], None]
 
@@ -36,8 +34,8 @@ def set_seed(seed: int | None = None) -> int:
 STEPS_PER_EXECUTION = 50
 
 
-def compile_reference(model: Any, learning_rate: Any = 1e-3, steps_per_execution: int = STEPS_PER_EXECUTION,
-                      loss: Any = "categorical_crossentropy") -> Any:
+def compile_reference(model: Any, learning_rate: Any = REFERENCE.learning_rate,
+                      steps_per_execution: int = STEPS_PER_EXECUTION, loss: Any = "categorical_crossentropy") -> Any:
     """The seed's compile step, used by every recipe: Adam, categorical cross-entropy (or ``loss``), accuracy."""
     import keras
     model.compile(optimizer=keras.optimizers.Adam(learning_rate=learning_rate), loss=loss, metrics=["accuracy"],
@@ -68,8 +66,8 @@ def format_epoch(epoch: int, epochs: int, logs: dict[str, float], seconds: float
     return "  ".join(parts)
 
 
-def train_reference(train_dir: Path | str = TRAIN_DIR, val_dir: Path | str = TEST_DIR, epochs: int = REFERENCE_EPOCHS,
-                    seed: int | None = None, batch_size: int = REFERENCE_BATCH_SIZE,
+def train_reference(train_dir: Path | str = TRAIN_DIR, val_dir: Path | str = TEST_DIR, epochs: int = REFERENCE.epochs,
+                    seed: int | None = None, batch_size: int = REFERENCE.batch_size,
                     on_epoch_end: EpochHook | None = None) -> tuple[Any, dict]:
     """Train the seed's recipe, validating on ``val_dir`` as the seed does; returns ``(model, history)``."""
     load_arrays(train_dir), load_arrays(val_dir)  # decode (and check) every image before seeding
@@ -84,9 +82,7 @@ def train_and_save(out: Path | str = REFERENCE_MODEL, recipe: str = "reference",
                    **options: Any) -> tuple[Any, dict, dict[str, Path]]:
     """Train a recipe, one ``log`` line per epoch, and save its files; returns ``(model, history, written)``."""
     out = check_output_path(out, (".keras",))
-    train = {"reference": train_reference, "improved": train_improved}.get(recipe)
-    if train is None:
-        raise CourseError(f"unknown recipe {recipe!r}; choose one of: {', '.join(RECIPE_NAMES)}")
+    train = {"reference": train_reference, "improved": train_improved}[get_recipe(recipe).name]
     epochs = planned_epochs(recipe, options)
     started = [time.perf_counter()]
     epoch_seconds: list[float] = []
@@ -104,31 +100,35 @@ def train_and_save(out: Path | str = REFERENCE_MODEL, recipe: str = "reference",
 
 
 def _recipe_defaults(recipe: str) -> dict[str, Any]:
-    if recipe == "improved":
-        return {"epochs": IMPROVED_EPOCHS, "batch_size": IMPROVED_BATCH_SIZE, "train_dir": TRAIN_DIR, "val_dir": None}
-    return {"epochs": REFERENCE_EPOCHS, "batch_size": REFERENCE_BATCH_SIZE, "train_dir": TRAIN_DIR, "val_dir": TEST_DIR}
+    """A recipe's run settings: its epochs and batch size, the bundled data (no test split when it carves its
+    validation digits from the training ones)."""
+    chosen = get_recipe(recipe)
+    return {"epochs": chosen.epochs, "batch_size": chosen.batch_size, "train_dir": TRAIN_DIR,
+            "val_dir": None if chosen.validation_fraction else TEST_DIR}
 
 
 def run_settings(model: Any, recipe: str = "reference", **options: Any) -> dict[str, Any]:
     """The metadata (``describe_run``) of a run of ``recipe`` with these options (else its defaults)."""
     settings = {**_recipe_defaults(recipe), **{k: v for k, v in options.items() if k in
                                                ("epochs", "batch_size", "train_dir", "val_dir")}}
-    if recipe == "improved":
+    if get_recipe(recipe).validation_fraction:
         settings["val_dir"] = None  # the improved recipe never looks at the test split while training
     seed = options.get("seed")
-    return describe_run(model, recipe, seed=course_seed() if seed is None else seed, **settings)
+    return describe_run(model, recipe, seed=course_seed() if seed is None else seed,
+                        settings=training_settings(recipe, options.get("members")), **settings)
 
 
 def expected_settings(recipe: str = "reference", with_architecture: bool = True) -> dict[str, Any]:
     """What a file must record to count as ``recipe``'s model (``with_architecture=False``: no TensorFlow)."""
     defaults = _recipe_defaults(recipe)
-    expected = {"recipe": recipe, "epochs": defaults["epochs"], "seed": course_seed(),
-                "batch_size": defaults["batch_size"], "train_data": data_fingerprint(defaults["train_dir"]),
+    expected = {"recipe": recipe, "settings": training_settings(recipe), "epochs": defaults["epochs"],
+                "seed": course_seed(), "batch_size": defaults["batch_size"],
+                "train_data": data_fingerprint(defaults["train_dir"]),
                 "val_data": data_fingerprint(defaults["val_dir"])}
     if with_architecture:
         if recipe == "improved":
-            members = [build_improved_cnn(name=f"improved_cnn_{m + 1}") for m in range(IMPROVED_MEMBERS)]
-            expected["architecture"] = architecture(average_models(members, shifts=True))
+            members = [build_improved_cnn(name=f"improved_cnn_{m + 1}") for m in range(IMPROVED.members)]
+            expected["architecture"] = architecture(average_models(members, shifts=IMPROVED.shifts))
         else:
             expected["architecture"] = architecture(compile_reference(build_cnn()))
     return expected
@@ -158,14 +158,14 @@ def planned_model_path(recipe: str = "reference", epochs: int | None = None, see
                        train_dir: Path | str = TRAIN_DIR, val_dir: Path | str = TEST_DIR) -> Path:
     """Where ``python -m helpers train`` saves a run without ``--out``, known before training (no TensorFlow)."""
     defaults = _recipe_defaults(recipe)
-    plan = {"recipe": recipe, "epochs": epochs or defaults["epochs"],
+    plan = {"recipe": recipe, "settings": training_settings(recipe), "epochs": epochs or defaults["epochs"],
             "seed": course_seed() if seed is None else seed, "batch_size": defaults["batch_size"],
             "train_data": data_fingerprint(train_dir),
-            "val_data": None if recipe == "improved" else data_fingerprint(val_dir)}
+            "val_data": None if defaults["val_dir"] is None else data_fingerprint(val_dir)}
     return model_path_for(plan, expected_settings(recipe, with_architecture=False))
 
 
-def save_run(model: Any, history: Any, *, epochs: int, seed: int, batch_size: int = REFERENCE_BATCH_SIZE,
+def save_run(model: Any, history: Any, *, epochs: int, seed: int, batch_size: int = REFERENCE.batch_size,
              train_dir: Path | str = TRAIN_DIR, val_dir: Path | str = TEST_DIR) -> dict[str, Path]:
     """Save a model of notebook 04 where it belongs (``model_path_for``); ``"why"`` says where and why."""
     meta = run_settings(model, "reference", epochs=epochs, seed=seed, batch_size=batch_size,
@@ -249,24 +249,27 @@ def train_custom(filters: tuple[int, int] = (32, 64), dense_units: int = 128, dr
 
 
 def train_improved(train_dir: Path | str = TRAIN_DIR, val_dir: Path | str | None = None,
-                   epochs: int = IMPROVED_EPOCHS, seed: int | None = None, batch_size: int = IMPROVED_BATCH_SIZE,
-                   on_epoch_end: EpochHook | None = None, members: int = IMPROVED_MEMBERS) -> tuple[Any, dict]:
-    """The improved recipe: ``members`` improved CNNs trained together in one ``fit`` (``stack_models``), Adam
-    warming up for one epoch to 3e-3 then a cosine to 0, labels smoothed by 0.1; the model returned averages
-    their probabilities over the digit and its 8 one-pixel shifts.  Validation digits are carved from
-    ``train_dir`` (``val_dir`` is ignored); the history holds the members' mean loss and accuracy."""
+                   epochs: int = IMPROVED.epochs, seed: int | None = None, batch_size: int = IMPROVED.batch_size,
+                   on_epoch_end: EpochHook | None = None, members: int = IMPROVED.members) -> tuple[Any, dict]:
+    """The improved recipe (``helpers.recipes.IMPROVED``): ``members`` improved CNNs trained together in one
+    ``fit`` (``stack_models``), Adam warming up for one epoch to 3e-3 then a cosine to 0, labels smoothed by
+    0.1; the model returned averages their probabilities over the digit and its 8 one-pixel shifts.  Validation
+    digits are carved from ``train_dir`` (``val_dir`` is ignored); the history holds the members' mean loss and
+    accuracy."""
     import keras
     images, labels = load_arrays(train_dir)
     seed = set_seed(seed)
-    fit_idx, val_idx = carve_validation(labels, fraction=0.1, seed=seed)
+    fit_idx, val_idx = carve_validation(labels, fraction=IMPROVED.validation_fraction, seed=seed)
     committee = [build_improved_cnn(name=f"improved_cnn_{m + 1}", seed=seed + 1000 * m) for m in range(members)]
     one_hot = keras.utils.to_categorical(labels, 10)[:, np.newaxis].repeat(members, axis=1)  # a row per member
     train_ds = arrays_dataset(images[fit_idx], one_hot[fit_idx], batch_size, True, seed, categorical=False)
     val_ds = arrays_dataset(images[val_idx], one_hot[val_idx], batch_size=256, categorical=False)
     steps = int(np.ceil(len(fit_idx) / batch_size))
-    schedule = keras.optimizers.schedules.CosineDecay(1.5e-4, decay_steps=max(epochs - 1, 1) * steps, alpha=0.0,
-                                                      warmup_target=3e-3, warmup_steps=steps)
-    smoothed = keras.losses.CategoricalCrossentropy(label_smoothing=0.1)
+    warmup = IMPROVED.warmup_epochs
+    schedule = keras.optimizers.schedules.CosineDecay(IMPROVED.warmup_from, alpha=0.0,
+                                                      decay_steps=max(epochs - warmup, 1) * steps,
+                                                      warmup_target=IMPROVED.learning_rate, warmup_steps=warmup * steps)
+    smoothed = keras.losses.CategoricalCrossentropy(label_smoothing=IMPROVED.label_smoothing)
     model = compile_reference(stack_models(committee), schedule, loss=smoothed)
     history = fit(model, train_ds, val_ds, epochs, on_epoch_end)
-    return average_models(committee, shifts=True), history
+    return average_models(committee, shifts=IMPROVED.shifts), history

@@ -23,6 +23,7 @@ from helpers.playground import (PLAYGROUND_DEFAULTS, PLAYGROUND_LIMITS, canvas_t
                                 playground_settings_to_kwargs, plural, train_and_evaluate, upload_to_steps)
 from helpers.paths import TEST_DIR
 from helpers.plots import plot_learning_curves, plot_probabilities
+from helpers.recipes import REFERENCE
 from helpers.style import DIGIT_CMAP, DPI
 
 WIDE = {"description_width": "110px"}
@@ -236,8 +237,9 @@ def hyperparameter_playground(reference_metrics: Mapping[str, float],
 
     train.on_click(on_train)
     stop.on_click(on_stop)
-    reference = widgets.HTML(html.escape(f"Reference model (notebook 04, 20 epochs on 8,000 digits): test accuracy "
-                                         f"{reference_metrics['accuracy']:.2%}, loss {reference_metrics['loss']:.4f}"))
+    reference = widgets.HTML(html.escape(f"Reference model (notebook 04, {REFERENCE.epochs} epochs on 8,000 digits): "
+                                         f"test accuracy {reference_metrics['accuracy']:.2%}, "
+                                         f"loss {reference_metrics['loss']:.4f}"))
     names = list(settings)
     box = Tool("Hyperparameter playground", "change the network and how it is trained, press Train, and compare "
                "your model with the reference model on the same test digits.", [

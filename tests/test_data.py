@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import os
+import shutil
+import time
+from pathlib import Path
+
 import numpy as np
 import pytest
 from PIL import Image
 from keras.utils import to_categorical
 
 from helpers.data import (list_images, load_arrays, load_dataset, read_image, resolve_split,
-                          seed_generators, summarize_dataset)
+                          seed_generators, summarize_dataset, unit_pixels)
 from helpers.errors import CourseError
 from helpers.paths import BUNDLED_DATASET, TEST_DIR, TRAIN_DIR
 
@@ -201,3 +206,75 @@ def test_load_dataset_batches_match_a_plain_tf_data_pipeline(bundled_subset):
         for (our_x, our_y), (plain_x, plain_y) in zip(ours, plain, strict=True):
             np.testing.assert_array_equal(our_x.numpy(), plain_x.numpy())
             np.testing.assert_array_equal(our_y.numpy(), plain_y.numpy())
+
+
+def same_size_images(split: Path) -> tuple[Path, Path]:
+    """Two bundled images of different digits whose files have the same number of bytes."""
+    first_of_size = {}
+    for path, label in list_images(split):
+        size = path.stat().st_size
+        if size in first_of_size and first_of_size[size][1] != label:
+            return first_of_size[size][0], path
+        first_of_size.setdefault(size, (path, label))
+    raise AssertionError("no two same-size images of different digits")
+
+
+def replace_in_place(target: Path, source: Path) -> None:
+    """Overwrite ``target`` with ``source``'s bytes (same name, same size) and put its modification time back."""
+    before = target.stat()
+    time.sleep(0.02)  # the system's file clock ticks every few milliseconds
+    target.write_bytes(source.read_bytes())
+    os.utime(target, ns=(before.st_atime_ns, before.st_mtime_ns))
+    assert target.stat().st_size == before.st_size and target.stat().st_mtime_ns == before.st_mtime_ns
+
+
+def test_an_image_replaced_in_place_is_read_anew(tmp_path):
+    """Same name, same size, same modification time: the cache still returns the new pixels."""
+    old, new = same_size_images(TEST_DIR)
+    split = tmp_path / "split"
+    for path in (old, new):
+        (split / path.parent.name).mkdir(parents=True, exist_ok=True)
+        shutil.copy2(path, split / path.parent.name / path.name)
+    target = split / old.parent.name / old.name
+    images, _, paths = load_arrays(split, return_paths=True)
+    row = paths.tolist().index(str(target))
+    np.testing.assert_array_equal(images[row, ..., 0], read_image(old) / np.float32(255))
+    replace_in_place(target, new)
+    images, _ = load_arrays(split)
+    np.testing.assert_array_equal(images[row, ..., 0], read_image(new) / np.float32(255))
+
+
+@pytest.mark.parametrize("pixels, expected", [
+    (np.array([0, 51, 255], dtype=np.uint8), [0.0, 0.2, 1.0]),
+    (np.array([0, 51, 255]), [0.0, 0.2, 1.0]),  # Python ints count 0..255 as uint8 does
+    (np.array([0, 65535], dtype=np.uint16), [0.0, 1.0]),
+    (np.array([0.0, 0.25, 1.0], dtype=np.float64), [0.0, 0.25, 1.0]),
+    (np.array([True, False]), [1.0, 0.0]),
+    (np.array([0.0, 0.0]), [0.0, 0.0]),  # an all-black float image stays black (no guess from its maximum)
+    (np.array([0, 1], dtype=np.uint8), [0.0, 1 / 255]),  # nearly black uint8 is not taken for [0, 1]
+])
+def test_unit_pixels_reads_the_scale_from_the_dtype(pixels, expected):
+    result = unit_pixels(pixels)
+    assert result.dtype == np.float32
+    np.testing.assert_allclose(result, expected, rtol=1e-6)
+
+
+@pytest.mark.parametrize("pixels, message", [
+    (np.array([0.0, 255.0]), "float pixels must lie in \\[0, 1\\], found 0..255"),
+    (np.array([0.0, np.nan]), "float pixels must lie in"),
+    (np.array([-1, 300]), "integer pixels must lie in 0..255"),
+    (np.array(["a"]), "not numbers"),
+])
+def test_unit_pixels_refuses_values_outside_the_dtypes_range(pixels, message):
+    with pytest.raises(CourseError, match=message) as excinfo:
+        unit_pixels(pixels, "the canvas")
+    assert str(excinfo.value).startswith("the canvas:") and "\n" not in str(excinfo.value)
+
+
+def test_a_photo_stored_on_its_side_is_read_upright(tmp_path):
+    """A phone stores a portrait photo rotated, with an EXIF tag telling viewers to turn it back."""
+    digit = Image.open(TEST_DIR / "7" / sorted(p.name for p in (TEST_DIR / "7").iterdir())[0])
+    exif = Image.Exif()
+    exif[0x0112] = 6  # "turn 90 degrees clockwise to view"
+    digit.transpose(Image.Transpose.ROTATE_90).save(tmp_path / "sideways.png", exif=exif)
+    np.testing.assert_array_equal(read_image(tmp_path / "sideways.png"), np.asarray(digit))

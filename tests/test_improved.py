@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from helpers.model import augmentation_layers, build_cnn, build_custom_cnn, build_improved_cnn
-from helpers.recipes import IMPROVED_MEMBERS
+from helpers.recipes import IMPROVED
 from helpers.training import carve_validation, train_and_save, train_custom
 
 
@@ -79,10 +79,10 @@ def test_improved_recipe_trains_a_committee_and_saves_it(bundled_subset, tmp_pat
     assert [line.split()[1] for line in lines] == ["1/2", "2/2"]  # the members train together, in one fit
     assert len(history["val_loss"]) == 2 and "member" not in history
     assert set(written) == {"keras", "h5", "history", "meta"}
-    assert model.count_params() == IMPROVED_MEMBERS * build_improved_cnn().count_params()
+    assert model.count_params() == IMPROVED.members * build_improved_cnn().count_params()
     members = [layer for layer in model.layers if layer.__class__.__name__ == "Sequential"]
-    assert len(members) == IMPROVED_MEMBERS
-    assert len({float(np.asarray(m.get_layer("conv1").kernel).sum()) for m in members}) == IMPROVED_MEMBERS
+    assert len(members) == IMPROVED.members
+    assert len({float(np.asarray(m.get_layer("conv1").kernel).sum()) for m in members}) == IMPROVED.members
     x = np.random.default_rng(0).random((3, 28, 28, 1), dtype=np.float32)
     mean = np.mean([np.asarray(m(view, training=False)) for view in shifted_views(x) for m in members], axis=0)
     np.testing.assert_allclose(np.asarray(model(x, training=False)), mean, atol=1e-6)

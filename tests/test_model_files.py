@@ -1,5 +1,9 @@
 """helpers.model_files: atomic saves, both formats, clear errors for bad files."""
 
+import zipfile
+from pathlib import Path
+
+import h5py
 import numpy as np
 import pytest
 
@@ -63,6 +67,81 @@ def test_corrupt_h5_and_truncated_keras(tmp_path, trained_model_file):
     (tmp_path / "cut.keras").write_bytes(data[: len(data) // 3])
     with pytest.raises(CourseError, match="cut.keras"):
         load_model(tmp_path / "cut.keras")
+
+
+def rewritten_archive(source, target, replace: dict[str, bytes | None]):
+    """A copy of the .keras archive ``source`` with some entries replaced (``None``: left out)."""
+    with zipfile.ZipFile(source) as old, zipfile.ZipFile(target, "w") as new:
+        for name in old.namelist():
+            data = replace.get(name, old.read(name))
+            if data is not None:
+                new.writestr(name, data)
+    return target
+
+
+def lambda_model():
+    import keras
+
+    return keras.Sequential([keras.Input((28, 28, 1)), keras.layers.Lambda(lambda x: x * 2),
+                             keras.layers.Flatten(), keras.layers.Dense(10, activation="softmax")])
+
+
+def broken_model_file(kind: str, folder, good) -> Path:
+    """A model file a user could hand the course, broken in one way (``kind``)."""
+    config = zipfile.ZipFile(good).read("config.json")
+    if kind == "hdf5 without a model":
+        with h5py.File(folder / "m.h5", "w") as handle:
+            handle["numbers"] = np.arange(3)
+        return folder / "m.h5"
+    if kind == "archive without config":
+        return rewritten_archive(good, folder / "m.keras", {"config.json": None})
+    if kind == "archive without weights":
+        return rewritten_archive(good, folder / "m.keras", {"model.weights.h5": None})
+    if kind == "broken json":
+        return rewritten_archive(good, folder / "m.keras", {"config.json": b"{not json"})
+    if kind == "unknown layer":
+        return rewritten_archive(good, folder / "m.keras", {"config.json": config.replace(b'"Conv2D"', b'"Conv9D"')})
+    if kind == "weights of other layers":
+        other = folder / "other.keras"
+        import keras
+
+        keras.Sequential([keras.Input((28, 28, 1)), keras.layers.Conv2D(8, 3, name="conv1"), keras.layers.Flatten(),
+                          keras.layers.Dense(10)]).save(other)
+        weights = zipfile.ZipFile(other).read("model.weights.h5")
+        return rewritten_archive(good, folder / "m.keras", {"model.weights.h5": weights})
+    path = folder / ("m.h5" if kind == "python code (.h5)" else "m.keras")
+    lambda_model().save(path)
+    return path
+
+
+@pytest.mark.parametrize("kind, message", [
+    ("hdf5 without a model", "No model config found"),
+    ("archive without config", "config.json"),
+    ("archive without weights", "model.weights.h5"),
+    ("broken json", "Expecting property name"),
+    ("unknown layer", "Conv9D"),
+    ("weights of other layers", "could not be loaded"),
+    ("python code (.keras)", "Python code .* safe mode refuses it"),
+    ("python code (.h5)", "Python code .* safe mode refuses it"),
+])
+def test_files_a_user_can_get_wrong_are_one_line_errors(tmp_path, trained_model_file, kind, message):
+    path = broken_model_file(kind, tmp_path, trained_model_file)
+    with pytest.raises(CourseError, match=message) as excinfo:
+        load_model(path)
+    assert str(excinfo.value).startswith(f"cannot load model file {path}: ") and "\n" not in str(excinfo.value)
+
+
+@pytest.mark.parametrize("bug", [AttributeError("'NoneType' object has no attribute 'shape'"),
+                                 RuntimeError("a bug in Keras"), NameError("name 'x' is not defined")])
+def test_a_bug_while_loading_keeps_its_traceback(trained_model_file, monkeypatch, bug):
+    import keras
+
+    def broken(*args, **kwargs):
+        raise bug
+
+    monkeypatch.setattr(keras.models, "load_model", broken)
+    with pytest.raises(type(bug)):
+        load_model(trained_model_file)
 
 
 def test_refuses_wrong_suffix_folders_and_data_dir(tmp_path):

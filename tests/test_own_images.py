@@ -1,10 +1,12 @@
 """helpers.own_images: a user's image -> MNIST-style input, step by step, with clear refusals."""
 
 import io
+import json
+from pathlib import Path
 
 import numpy as np
 import pytest
-from PIL import Image
+from PIL import Image, ImageOps
 
 from helpers.data import TEST_DIR, read_image
 from helpers.errors import CourseError
@@ -51,6 +53,100 @@ def test_photographed_digits_are_read_by_a_trained_model(trained_model_file):
         x = to_mnist_input(paper_photo(read_image(first), offset=(10 + 3 * digit, 20 + 7 * digit)))
         correct += int(predict_one(model, x).argmax() == digit)
     assert correct >= 8
+
+
+def ink_on_paper(digit: int) -> Image.Image:
+    """The first test image of ``digit`` as a person would draw it: dark ink on white paper, 112x112, grayscale."""
+    first = sorted((TEST_DIR / str(digit)).iterdir())[0]
+    big = Image.fromarray(read_image(first)).resize((112, 112), Image.Resampling.BILINEAR)
+    return ImageOps.invert(big)
+
+
+def with_orientation(picture: Image.Image, tag: int) -> Image.Image:
+    """What a phone stores for ``picture``: the pixels as the sensor saw them, and the EXIF tag that turns them."""
+    stored = {3: Image.Transpose.ROTATE_180, 6: Image.Transpose.ROTATE_90, 8: Image.Transpose.ROTATE_270}[tag]
+    image = picture.transpose(stored).convert("RGB")
+    image.info["exif"] = Image.Exif()
+    image.info["exif"][0x0112] = tag
+    return image
+
+
+def odd_files(picture: Image.Image, folder, digit: int) -> dict[str, Path]:
+    """``picture`` saved the ways phones and apps save a drawing, each file looking the same to a person."""
+    ink = 255 - np.asarray(picture)
+    strokes = {}
+    for name, colour in (("black", (0, 0, 0)), ("blue", (20, 40, 200)), ("white", (255, 255, 255))):
+        rgba = np.zeros((*ink.shape, 4), dtype=np.uint8)
+        rgba[..., :3], rgba[..., 3] = colour, ink  # the drawing lives in the alpha channel only
+        strokes[name] = Image.fromarray(rgba, "RGBA")
+    palette = picture.convert("P")  # the gray level is the palette index; white (255) is transparent
+    palette.putpalette([level for gray in range(256) for level in (gray, gray, gray)])
+    palette.paste(picture)
+    saved = {
+        "plain.png": (picture, {}),
+        "exif-rotated-90.jpg": (with_orientation(picture, 6), {"quality": 95}),
+        "exif-rotated-270.jpg": (with_orientation(picture, 8), {"quality": 95}),
+        "exif-rotated-180.jpg": (with_orientation(picture, 3), {"quality": 95}),
+        "black-strokes-in-alpha.png": (strokes["black"], {}),
+        "blue-strokes-in-alpha.png": (strokes["blue"], {}),
+        "white-strokes-in-alpha.png": (strokes["white"], {}),
+        "gray-with-alpha.png": (Image.merge("LA", [Image.new("L", picture.size, 0), Image.fromarray(ink)]), {}),
+        "palette-transparent.png": (palette, {"transparency": 255}),
+        "16-bit.png": (Image.fromarray(np.asarray(picture).astype(np.uint16) * 257), {}),
+        "cmyk.jpg": (picture.convert("CMYK"), {"quality": 95}),
+        "photo.jpg": (picture.convert("RGB"), {"quality": 90}),
+        "dim-photo.jpg": (picture.point(lambda v: 15 + v * 0.35).convert("RGB"), {"quality": 90}),
+    }
+    files = {}
+    for name, (image, options) in saved.items():
+        files[name] = folder / f"{digit}-{name}"
+        image.save(files[name], exif=image.info.get("exif", Image.Exif()), **options)
+    return files
+
+
+@pytest.fixture(scope="module")
+def odd_digits(tmp_path_factory):
+    """Ten real test digits (0..9), each saved plainly and in every odd way: ``[{name: path}, ...]``."""
+    folder = tmp_path_factory.mktemp("odd")
+    return [odd_files(ink_on_paper(digit), folder, digit) for digit in range(10)]
+
+
+def test_odd_files_are_read_as_a_person_sees_them(odd_digits):
+    """An EXIF-rotated phone photo, strokes drawn in the alpha channel, a transparent palette, 16 bits, CMYK,
+    a dim photo: each gives the model input of the same digit saved plainly."""
+    far = []
+    for files in odd_digits:
+        plain = to_mnist_input(files["plain.png"])
+        for path in files.values():
+            odd = to_mnist_input(path)
+            if np.abs(odd - plain).mean() > 0.01 or np.abs(odd - plain).max() > 0.6:
+                far.append(f"{path.name} (mean difference {np.abs(odd - plain).mean():.3f})")
+    assert not far, f"read unlike the same digit saved plainly: {far}"
+
+
+def test_cli_and_upload_read_odd_files_as_the_plain_ones(odd_digits, trained_model_file, capsys):
+    from helpers.cli import main
+    from helpers.playground import upload_to_steps
+
+    names = list(odd_digits[0])
+    paths = [files[name] for files in odd_digits for name in names]
+    assert main(["predict", "--model", str(trained_model_file), "--json", *map(str, paths)]) == 0
+    digits = np.array([row["digit"] for row in json.loads(capsys.readouterr().out)]).reshape(10, len(names))
+    assert (digits == digits[:, :1]).all(), f"odd files read otherwise than plain ones: {digits.tolist()}"
+    for path in odd_digits[3].values():
+        upload = {"name": path.name, "type": "image/png", "size": path.stat().st_size, "content": path.read_bytes()}
+        np.testing.assert_allclose(upload_to_steps(upload)["centred 28x28"], to_mnist_input(path)[..., 0])
+
+
+def test_a_broken_exif_block_is_refused_by_name(tmp_path, monkeypatch):
+    image = ink_on_paper(1)
+
+    def broken(_image):
+        raise SyntaxError("not a TIFF file")
+
+    monkeypatch.setattr(ImageOps, "exif_transpose", broken)  # what Pillow raises for a corrupt EXIF block
+    with pytest.raises(CourseError, match="unreadable EXIF data.*photo.jpg"):
+        mnist_steps(image, name="photo.jpg")
 
 
 def test_transparent_drawing_uses_its_alpha_channel():

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from helpers.errors import CourseError
-from helpers.paths import course_seed
+from helpers.paths import TEST_DIR, course_seed
 from helpers.provenance import architecture, data_fingerprint, meta_path_for, mismatch, read_meta, write_meta
 
 
@@ -20,6 +20,20 @@ def test_fingerprint_follows_the_images_not_the_folder(make_split, tmp_path):
     assert data_fingerprint(split) != data_fingerprint(copy)
     with pytest.raises(CourseError, match="not found"):
         data_fingerprint(tmp_path / "missing")
+
+
+def test_fingerprint_sees_an_image_replaced_in_place(tmp_path):
+    """Same name, same size, same modification time, other pixels: another fingerprint."""
+    from test_data import replace_in_place, same_size_images
+
+    old, new = same_size_images(TEST_DIR)
+    split = tmp_path / "split"
+    for path in (old, new):
+        (split / path.parent.name).mkdir(parents=True, exist_ok=True)
+        shutil.copy2(path, split / path.parent.name / path.name)
+    before = data_fingerprint(split)
+    replace_in_place(split / old.parent.name / old.name, new)
+    assert data_fingerprint(split) != before
 
 
 def test_fingerprint_sees_an_image_added_to_a_class(make_split):
