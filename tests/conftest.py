@@ -82,3 +82,28 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if "exercises" in item.keywords:
             item.add_marker(skip)
+
+
+# ---- The two editions (issue 24): --run-editions runs every student notebook (make test-editions). The hooks
+# above are wrapped, not edited, to keep this block apart.
+_addoption_before, _modifyitems_before = pytest_addoption, pytest_collection_modifyitems
+
+
+def pytest_addoption(parser):  # noqa: F811
+    _addoption_before(parser)
+    parser.addoption("--run-editions", action="store_true",
+                     help="also run every student notebook, unanswered and with the worked solutions (slow)")
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "editions: runs the real student notebooks (only with --run-editions)")
+
+
+def pytest_collection_modifyitems(config, items):  # noqa: F811
+    _modifyitems_before(config, items)
+    if config.getoption("--run-editions"):
+        return
+    skip = pytest.mark.skip(reason="student notebook runs are slow: make test-editions (pytest --run-editions)")
+    for item in items:
+        if item.get_closest_marker("editions"):
+            item.add_marker(skip)

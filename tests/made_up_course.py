@@ -3,6 +3,7 @@ and of grading: the real ``helpers`` (so ``helpers.notebook.check``), no TensorF
 
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 
@@ -55,12 +56,22 @@ def teacher_notebook(name: str) -> nbformat.NotebookNode:
     return notebook
 
 
-def execute(notebook: nbformat.NotebookNode, folder: Path) -> nbformat.NotebookNode:
-    """Run ``notebook`` top to bottom in a fresh kernel in ``folder`` (a course's notebooks/); errors raise."""
+def execute(notebook: nbformat.NotebookNode, folder: Path, env: dict[str, str] | None = None,
+            timeout: int = 120) -> nbformat.NotebookNode:
+    """Run ``notebook`` top to bottom in a fresh kernel in ``folder`` (a course's notebooks/), with the
+    environment ``env`` (default: this one); a cell that raises fails the run."""
     from nbclient import NotebookClient
-    NotebookClient(notebook, timeout=120, kernel_name="python3", record_timing=False,
-                   resources={"metadata": {"path": str(folder)}}).execute()
+    client = NotebookClient(notebook, timeout=timeout, kernel_name="python3", record_timing=False,
+                            resources={"metadata": {"path": str(folder)}})
+    client.execute(**({"env": env} if env is not None else {}))
     return notebook
+
+
+def course_env(course: Path, strict: bool = True) -> dict[str, str]:
+    """A kernel environment that imports ``helpers`` from ``course`` (not from this repository)."""
+    env = {key: value for key, value in os.environ.items() if key != "COURSE_MODELS_DIR"}
+    env.update(PYTHONPATH=str(course), PYTHONHASHSEED="0", COURSE_STRICT="1" if strict else "0")
+    return env
 
 
 def make_course(root: Path) -> Path:
@@ -78,3 +89,13 @@ def make_course(root: Path) -> Path:
         notebook = execute(teacher_notebook(name), root / "notebooks")
         nbformat.write(notebook, root / "notebooks" / f"{name}.ipynb")
     return root
+
+
+_MADE: dict[str, Path] = {}
+
+
+def shared_course(tmp_path_factory) -> Path:
+    """The made-up course, made once per test session (both test modules use it; it takes two kernel runs)."""
+    if "course" not in _MADE:
+        _MADE["course"] = make_course(tmp_path_factory.mktemp("made-up-course"))
+    return _MADE["course"]
