@@ -59,7 +59,8 @@ def copy_course(course: Path, target: Path) -> Path:
     empty ``notebooks/``: the students' code runs there and can't touch the real course."""
     for item in [*COURSE_FILES, "models"]:
         if (course / item).is_dir():
-            shutil.copytree(course / item, target / item, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+            skip = shutil.ignore_patterns("__pycache__", "*.pyc", "variants")  # models/variants: make test-variants
+            shutil.copytree(course / item, target / item, ignore=skip)
         elif (course / item).is_file():
             (target / item).parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(course / item, target / item)

@@ -52,6 +52,9 @@ def assert_gives_no_answer_away(student: dict, teacher: dict) -> None:
     assert not [c for c in student["cells"] if editions.tags(c) & {"solution", "teacher"}]
     assert not [t for t in texts if re.search(r"^Right:", t, flags=re.MULTILINE)], "a check shows its answer"
     assert not [t for t in texts if editions.SOLUTION_HEADING.search(t)], "a Solutions heading is left"
+    promises = [m.group(0) for t in texts for m in re.finditer(r"[^.\n]*solutions? (are|is) at the end[^.\n]*", t,
+                                                                flags=re.IGNORECASE)]
+    assert not promises, f"no solutions here: put that sentence in a markdown cell tagged `solution`: {promises}"
     for exercise in found:
         assert not [t for t in texts if exercise.solution.strip() in t], f"the worked answer of {exercise.name}"
     checks = [c for c in student["cells"] if "check" in editions.tags(c)]
