@@ -96,6 +96,10 @@ def exercises(notebook: dict, label: str = "notebook") -> list[Exercise]:
     faults = []
     answers = [i for i, c in enumerate(cells) if "answer" in tags(c)]
     checks = [i for i, c in enumerate(cells) if "check" in tags(c)]
+    calls = sum(len(CHECK_CALL.findall(source(c))) + source(c).count("check(lambda") for c in cells
+                if c["cell_type"] == "code" and not tags(c) & HIDDEN_TAGS)
+    if calls and not checks:
+        faults.append(f"{label}: has exercises (check calls) but no cells tagged `answer` and `check`")
     solutions = {}
     for i, cell in enumerate(cells):
         hidden = tags(cell) & HIDDEN_TAGS
@@ -103,10 +107,6 @@ def exercises(notebook: dict, label: str = "notebook") -> list[Exercise]:
             solutions[check_name(source(cell))] = worked_answer(source(cell), check_name(source(cell)))
         if not hidden and SOLUTION_HEADING.search(source(cell)) and cell["cell_type"] == "markdown":
             faults.append(f"{label}: cell {i} has a Solution heading but no `solution` tag")
-    calls = sum(len(CHECK_CALL.findall(source(c))) + source(c).count("check(lambda") for c in cells
-                if c["cell_type"] == "code" and not tags(c) & HIDDEN_TAGS)
-    if calls and not checks:
-        faults.append(f"{label}: has exercises (check calls) but no cells tagged `answer` and `check`")
     found = []
     for number, index in enumerate(checks, start=1):
         code = source(cells[index])
@@ -164,14 +164,15 @@ def _colab_badge(repository: str, name: str) -> str:
 
 
 def fill_answers(student: dict, teacher: dict, label: str = "notebook") -> dict:
-    """``student`` with every answer cell holding its worked solution (from ``teacher``): each check then says
-    Right. The tests use it, and so would a teacher who wants a fully answered copy."""
+    """``student`` with the worked solution (from ``teacher``) added at the end of every answer cell: each check
+    then says Right. The cell's own code stays (``import json`` before ``fives = ...``, say): it runs unanswered,
+    as the student edition does, and the worked answer then overrides the ``...``."""
     filled = copy.deepcopy(student)
     worked = {e.name: e.solution for e in exercises(teacher, label)}
     cells = filled["cells"]
     for index, cell in enumerate(cells):
         if "check" in tags(cell) and check_name(source(cell)) in worked and index > 0:
-            cells[index - 1]["source"] = worked[check_name(source(cell))]
+            cells[index - 1]["source"] = f"{source(cells[index - 1]).rstrip()}\n{worked[check_name(source(cell))]}"
     return filled
 
 

@@ -24,6 +24,7 @@ import json
 import os
 import re
 import shutil
+import subprocess
 import sys
 import tempfile
 import time
@@ -121,7 +122,7 @@ def run_notebook(path: Path, course: Path, checks: list[Exercise], timeout: floa
                             error_on_timeout={"ename": "Timeout", "evalue": f"stopped after {timeout:g} s"})
     deadline = time.monotonic() + timeout
     try:
-        with client.setup_kernel(env=env, cwd=str(course / "notebooks")):
+        with client.setup_kernel(env=env, cwd=str(course / "notebooks"), stderr=subprocess.DEVNULL):  # kernel logs
             for index, cell in enumerate(student_cells):
                 if cell.cell_type == "code" and time.monotonic() < deadline:
                     client.timeout = max(1, int(deadline - time.monotonic()))
@@ -226,7 +227,8 @@ def main(argv: list[str] | None = None) -> int:
     if not rows:
         print(f"error: no student folders in {args.submissions}", file=sys.stderr)
         return 1
-    print(f"\n{len({r['student'] for r in rows})} students; every result in {args.submissions / 'grades.csv'}")
+    students = len({row["student"] for row in rows})
+    print(f"\n{students} student{'s' * (students != 1)}; every result in {args.submissions / 'grades.csv'}")
     print(summary(rows, args.course))
     return 0
 
