@@ -41,6 +41,10 @@ DEFAULT_TIMEOUT = 900
 GRACE = 30  # seconds for each check after the notebook
 
 
+class NotANotebook(ValueError):
+    """A submitted file that nbformat can't read as a notebook."""
+
+
 def course_exercises(course: Path) -> dict[str, list[Exercise]]:
     """Each notebook of the teacher's edition (by stem) with its exercises; raises ``EditionError`` if one has
     no tags or breaks the contract."""
@@ -108,8 +112,8 @@ def run_notebook(path: Path, course: Path, checks: list[Exercise], timeout: floa
 
     try:
         notebook = nbformat.reads(path.read_text(encoding="utf-8"), as_version=4)
-    except Exception:  # not JSON, not a notebook, not UTF-8: the student's file, not our problem
-        return {e.name: "error" for e in checks}
+    except Exception as error:  # not JSON, not a notebook, not UTF-8
+        raise NotANotebook(f"not a notebook ({type(error).__name__}: {(str(error).splitlines() or [''])[0][:80]})") from None
     student_cells = list(notebook.cells)
     grading = [nbformat.v4.new_code_cell("from helpers.notebook import check\n" + e.check_source) for e in checks]
     notebook.cells = student_cells + grading
@@ -152,6 +156,10 @@ def grade(submissions: Path, course: Path = REPO, timeout: float = DEFAULT_TIMEO
     students = sorted(p for p in submissions.iterdir() if p.is_dir() and not p.name.startswith("."))
     rows = []
     for student in students:
+        unknown = sorted(p.name for p in student.iterdir()
+                         if not p.name.startswith(".") and (p.suffix != ".ipynb" or p.stem not in known))
+        if unknown:
+            log(f"{student.name}: not notebooks of the course, ignored: {', '.join(unknown)}")
         with tempfile.TemporaryDirectory(prefix="grading-") as folder:
             copy = copy_course(course, Path(folder))
             for notebook, checks in known.items():
@@ -166,6 +174,9 @@ def grade(submissions: Path, course: Path = REPO, timeout: float = DEFAULT_TIMEO
                     shutil.copyfile(submitted, target)
                     try:
                         results = run_notebook(target, copy, checks, timeout)
+                    except NotANotebook as error:
+                        log(f"{student.name}/{submitted.name}: {error}")
+                        results = {e.name: "error" for e in checks}
                     except Exception as error:  # a kernel that would not start, a full disk: grade on
                         log(f"{student.name}/{submitted.name}: could not be run ({type(error).__name__}: {error})")
                         results = {e.name: "error" for e in checks}
