@@ -205,9 +205,9 @@ def digest(path: Path) -> str:
 
 def sources(course: Path) -> dict[str, str]:
     """What the student edition is built from, each with its digest: the notebooks, the course files, the
-    templates and this script."""
+    templates, the Makefile (the student one takes its Python range and test flags) and this script."""
     items = [*(p.relative_to(course).as_posix() for p in course_notebooks(course)), *COURSE_FILES,
-             TEMPLATES.as_posix()]
+             TEMPLATES.as_posix(), "Makefile"]
     found = {item: digest(course / item) for item in items if (course / item).exists()}
     found["scripts/editions.py"] = digest(Path(__file__))
     return found

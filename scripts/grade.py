@@ -113,7 +113,8 @@ def run_notebook(path: Path, course: Path, checks: list[Exercise], timeout: floa
     try:
         notebook = nbformat.reads(path.read_text(encoding="utf-8"), as_version=4)
     except Exception as error:  # not JSON, not a notebook, not UTF-8
-        raise NotANotebook(f"not a notebook ({type(error).__name__}: {(str(error).splitlines() or [''])[0][:80]})") from None
+        first_line = (str(error).splitlines() or [""])[0][:80]
+        raise NotANotebook(f"not a notebook ({type(error).__name__}: {first_line})") from None
     student_cells = list(notebook.cells)
     grading = [nbformat.v4.new_code_cell("from helpers.notebook import check\n" + e.check_source) for e in checks]
     notebook.cells = student_cells + grading

@@ -150,7 +150,7 @@ def test_a_notebook_that_breaks_the_contract_is_refused_with_a_line_naming_it(br
         cells[:] = [c for c in cells if not editions.source(c).startswith("count = len")]
     else:
         cells[-1]["source"] = "## Solutions\n\nBelow."
-    with pytest.raises(editions.EditionError, match=re.escape(f"notebooks/00_words.ipynb: ")) as error:
+    with pytest.raises(editions.EditionError, match=re.escape("notebooks/00_words.ipynb: ")) as error:
         editions.strip(teacher, "notebooks/00_words.ipynb")
     assert message in str(error.value)
     course = tmp_path / "course"
