@@ -250,7 +250,7 @@ def build(course: Path = REPO, dest: Path = DIST, repository: str | None = None)
             for file in files_under(course / item) if (course / item).exists() else []:
                 target = work / file.relative_to(course)
                 target.parent.mkdir(parents=True, exist_ok=True)
-                shutil.copyfile(file, target)
+                shutil.copy(file, target)  # with its mode: binder/postBuild stays executable
         for template in sorted((course / TEMPLATES).iterdir()):
             text = template.read_text(encoding="utf-8")
             for name, value in values.items():

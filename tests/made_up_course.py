@@ -82,6 +82,7 @@ def make_course(root: Path) -> Path:
         (root / item).parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(REPO_ROOT / item, root / item)
     shutil.copytree(REPO_ROOT / "scripts" / "student", root / "scripts" / "student")
+    shutil.copytree(REPO_ROOT / "binder", root / "binder")
     (root / "data").mkdir()
     (root / "data" / "README.md").write_text("Made-up data.\n")
     (root / "notebooks").mkdir()

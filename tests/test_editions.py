@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import filecmp
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -81,6 +82,7 @@ def test_the_student_edition_is_a_whole_course_folder(course, edition):
                  "environment.yml", "pyproject.toml", "scripts/check_python.py", "scripts/course.py",
                  "tests/nbval_sanitize.cfg", editions.MANIFEST):
         assert (edition / item).is_file(), item
+    assert os.access(edition / "binder" / "postBuild", os.X_OK), "repo2docker runs it: it stays executable"
     makefile = (edition / "Makefile").read_text()
     assert "@" not in re.sub(r"^\t@|\$@|@test|@touch", "", makefile, flags=re.MULTILINE), "a placeholder is left"
     for name in ("PY_OLDEST", "PY_NEWEST", "NBVAL"):
@@ -117,6 +119,13 @@ def test_check_says_when_the_edition_is_out_of_date(course, tmp_path):
                                             "student/helpers was edited after the build"]
     editions.build(source, dest)
     assert editions.stale(source, dest) == []
+
+
+def test_check_on_the_command_line_says_what_to_do(tmp_path):
+    run = subprocess.run([sys.executable, str(REPO_ROOT / "scripts" / "editions.py"), "--check", "--dest",
+                          str(tmp_path / "student")], capture_output=True, text=True)
+    assert (run.returncode, run.stdout) == (1, f"out of date: {tmp_path / 'student'} has no readable "
+                                               f"{editions.MANIFEST}: run `make student`\n")
 
 
 def test_a_students_repository_gets_the_colab_badge_and_the_set_up_cell(tmp_path):
