@@ -287,8 +287,9 @@ def stale(course: Path = REPO, dest: Path = DIST) -> list[str]:
     reasons = [f"{item} changed since the build" for item in sorted(set(now) | set(then)) if now.get(item) !=
                then.get(item)]
     built = outputs(dest)
-    reasons += [f"{dest.name}/{item} was edited after the build" for item in sorted(set(built) | set(
-        manifest.get("files", {}))) if built.get(item) != manifest["files"].get(item)]
+    recorded = manifest.get("files", {})
+    reasons += [f"{dest.name}/{item} was edited after the build" for item in sorted(set(built) | set(recorded))
+                if built.get(item) != recorded.get(item)]
     return reasons
 
 
