@@ -148,3 +148,24 @@ wheelhouse:
 models: $(STAMP)
 	$(BIN)/python -m helpers train
 	$(BIN)/python -m helpers train --recipe improved
+
+# ---- Two editions, and grading a class (issue 24). `make student` builds the student edition in dist/student/:
+# the course without worked solutions or teacher's notes (scripts/editions.py; STUDENT_REPO=https://github.com/
+# OWNER/REPO, the GitHub copy of it that students open in Colab, sets their badges). `make grade SUBMISSIONS=DIR`
+# runs each DIR/<student>/NN_*.ipynb in a fresh kernel in a copy of the course and writes DIR/grades.csv
+# (scripts/grade.py). It runs the students' code: do it in a container or a throwaway account.
+# `make test-editions`: every student notebook run unanswered, and with every worked solution filled in.
+.PHONY: student grade test-editions
+STUDENT_REPO ?=
+SUBMISSIONS ?=
+GRADE_TIMEOUT ?= 900
+
+student: $(STAMP)
+	$(BIN)/python scripts/editions.py $(if $(STUDENT_REPO),--repository $(STUDENT_REPO))
+
+grade: $(STAMP)
+	@test -n "$(SUBMISSIONS)" || { echo "error: name the class's folder: make grade SUBMISSIONS=DIR" >&2; exit 2; }
+	PYTHONHASHSEED=0 $(BIN)/python scripts/grade.py "$(SUBMISSIONS)" --timeout $(GRADE_TIMEOUT)
+
+test-editions: $(STAMP)
+	PYTHONHASHSEED=0 $(BIN)/python -m pytest tests/test_editions.py --run-editions $(PYTEST_ARGS)

@@ -75,17 +75,24 @@ def pytest_addoption(parser):
                      help="also run every exercise change of notebooks/exercises.json (make test-exercises, ~20 min)")
     parser.addoption("--exercise-share", default=None, metavar="K/N",
                      help="with --run-exercises: only share K of N of the exercise changes (CI rotates K)")
+    parser.addoption("--run-editions", action="store_true",
+                     help="also run every student notebook, unanswered and with the worked solutions (slow)")
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "editions: runs the real student notebooks (only with --run-editions)")
 
 
 @pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the groups
 def pytest_collection_modifyitems(config, items):
     group_notebooks(config, items)
-    if config.getoption("--run-exercises"):
-        return
-    skip = pytest.mark.skip(reason="exercise runs are slow: make test-exercises (pytest --run-exercises)")
-    for item in items:
-        if "exercises" in item.keywords:
-            item.add_marker(skip)
+    slow = {"exercises": ("--run-exercises", "exercise runs are slow: make test-exercises (pytest --run-exercises)"),
+            "editions": ("--run-editions", "student notebook runs are slow: make test-editions (pytest --run-editions)")}
+    for marker, (option, reason) in slow.items():
+        if not config.getoption(option):
+            for item in items:
+                if item.get_closest_marker(marker):
+                    item.add_marker(pytest.mark.skip(reason=reason))
 
 
 # `make test` runs on two processes (pytest-xdist, `-n 2 --dist loadgroup`): a notebook's cells share one kernel,
