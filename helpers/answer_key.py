@@ -1,0 +1,171 @@
+"""The course's own computation of exercise answers that depend on the trained model or the machine.
+
+A check cell cannot hold such an answer as a fingerprint (it differs from run to run), and it should not spell
+the solution out either. So it calls one of these functions with the notebook's data; each returns a *property*,
+a function of the student's answer that is ``True`` when the answer is right, for ``helpers.notebook.check``:
+
+    check("stops", nb05_patience_stops(val_loss), hint="...")
+
+Every property answers ``False`` (never an exception) for a value of the wrong kind. Names start with the number
+of the notebook that uses them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+import numpy as np
+
+Property = Callable[[Any], bool]
+
+
+def _safely(test: Property) -> Property:
+    """``test``, answering ``False`` instead of raising for an answer of the wrong kind."""
+    def prop(answer: Any) -> bool:
+        try:
+            return bool(test(answer))
+        except Exception:  # a list for a number, a string for an array...: simply not right
+            return False
+    return prop
+
+
+def _pair(value: Any) -> tuple[int, int]:
+    first, second = value
+    return int(first), int(second)
+
+
+# --------------------------------------------------------------------------------------------- notebook 05
+def nb05_early_stopping(values: Sequence[float], patience: int) -> tuple[int, int]:
+    """The rule of ``keras.callbacks.EarlyStopping`` (lower is better, ties do not count) on a finished history:
+    ``(epoch training stops after, epoch whose weights are kept)``, epochs counted from 1.
+
+    >>> nb05_early_stopping([0.5, 0.4, 0.45, 0.41, 0.3], patience=2)
+    (4, 2)
+    >>> nb05_early_stopping([0.5, 0.4, 0.3], patience=2)
+    (3, 3)
+    """
+    best, best_epoch = float("inf"), 0
+    for epoch, value in enumerate(values, start=1):
+        if value < best:
+            best, best_epoch = value, epoch
+        elif epoch - best_epoch >= patience:
+            return epoch, best_epoch
+    return len(values), best_epoch
+
+
+def nb05_patience_stops(val_loss: Sequence[float], patiences: Sequence[int] = (1, 10)) -> Property:
+    """Property of ``{patience: (stop epoch, kept epoch)}`` for each of ``patiences`` on ``val_loss``.
+
+    >>> nb05_patience_stops([0.5, 0.4, 0.45, 0.41], patiences=(1,))({1: (3, 2)})
+    True
+    """
+    truth = {int(p): nb05_early_stopping(val_loss, p) for p in patiences}
+    return _safely(lambda answer: isinstance(answer, Mapping) and set(answer) == set(truth)
+                   and all(_pair(answer[p]) == truth[p] for p in truth))
+
+
+def nb05_accuracy_stops(val_accuracy: Sequence[float], patience: int = 3) -> Property:
+    """Property of ``(stop epoch, kept epoch)`` of the early-stopping rule watching an accuracy (higher is better).
+
+    >>> nb05_accuracy_stops([0.90, 0.95, 0.95, 0.94, 0.93], patience=3)((5, 2))
+    True
+    """
+    truth = nb05_early_stopping([-float(a) for a in val_accuracy], patience)
+    return _safely(lambda answer: _pair(answer) == truth)
+
+
+def nb05_rises_within(val_loss: Sequence[float], epochs: int = 5) -> Property:
+    """Property of ``True``/``False``: does ``val_loss`` go up from one epoch to the next within its first ``epochs``?
+
+    >>> nb05_rises_within([0.3, 0.2, 0.25], epochs=3)(True), nb05_rises_within([0.3, 0.2, 0.25], epochs=2)(True)
+    (True, False)
+    """
+    truth = bool(np.any(np.diff(np.asarray(val_loss, dtype=float)[:epochs]) > 0))
+    return _safely(lambda answer: isinstance(answer, (bool, np.bool_)) and bool(answer) == truth)
+
+
+# --------------------------------------------------------------------------------------------- notebook 06
+def nb06_clipped_loss(p_true: np.ndarray, floor: float) -> Property:
+    """Property of the per-image loss ``-log(p)`` with each probability clipped to ``[floor, 1]``.
+
+    >>> nb06_clipped_loss(np.array([1.0, 1e-9]), floor=1e-3)(np.array([0.0, 6.9078]))
+    True
+    """
+    truth = -np.log(np.clip(np.asarray(p_true, dtype=np.float64), floor, 1.0))
+    return _safely(lambda answer: np.shape(answer) == truth.shape and np.allclose(answer, truth, atol=1e-4))
+
+
+def nb06_recall_and_precision(matrix: np.ndarray, digit: int) -> Property:
+    """Property of ``(recall, precision)`` of ``digit``, from a confusion matrix (rows: true, columns: predicted).
+
+    >>> nb06_recall_and_precision(np.array([[9, 1], [3, 7]]), digit=1)((0.7, 0.875))
+    True
+    """
+    matrix = np.asarray(matrix)
+    truth = (matrix[digit, digit] / matrix[digit].sum(), matrix[digit, digit] / matrix[:, digit].sum())
+    return _safely(lambda answer: len(answer) == 2 and bool(np.allclose(np.asarray(answer, dtype=float), truth)))
+
+
+def nb06_blank_cells(pairs: Sequence[tuple[int, int, int]], per_pair: int) -> Property:
+    """Property of the number of empty cells in ``plot_confused_pairs(..., pairs, per_pair)``'s grid.
+
+    >>> nb06_blank_cells([(4, 9, 3), (8, 5, 7)], per_pair=5)(2)
+    True
+    """
+    truth = sum(per_pair - min(int(count), per_pair) for _, _, count in pairs)
+    return _safely(lambda answer: not isinstance(answer, bool) and float(answer) == truth)
+
+
+# --------------------------------------------------------------------------------------------- notebook 07
+def nb07_expected_mistakes(predictions: np.ndarray, labels: np.ndarray, grid: int) -> Property:
+    """Property of the expected number of mistakes among ``grid`` random test digits (``grid`` x the error rate).
+
+    >>> nb07_expected_mistakes(np.array([1, 2, 3, 3]), np.array([1, 2, 3, 4]), grid=8)(2.0)
+    True
+    """
+    truth = grid * float(np.mean(np.asarray(predictions) != np.asarray(labels)))
+    return _safely(lambda answer: not isinstance(answer, bool) and abs(float(answer) - truth) < 1e-6)
+
+
+def nb07_human_review(confidence: np.ndarray, predictions: np.ndarray, labels: np.ndarray,
+                      threshold: float) -> Property:
+    """Property of ``(images below the confidence threshold, mistakes among them)``.
+
+    >>> nb07_human_review(np.array([0.5, 0.99, 0.6]), np.array([1, 2, 3]), np.array([1, 0, 0]), 0.9)((2, 1))
+    True
+    """
+    unsure = np.asarray(confidence) < threshold
+    wrong = np.asarray(predictions) != np.asarray(labels)
+    truth = (int(unsure.sum()), int((unsure & wrong).sum()))
+    return _safely(lambda answer: _pair(answer) == truth)
+
+
+def nb07_shifted_accuracy(model: Any, images: np.ndarray, labels: np.ndarray, shift: int) -> Property:
+    """Property of the model's accuracy on ``images`` moved ``shift`` pixels to the right (``np.roll``)."""
+    from helpers.evaluation import predict_probabilities
+
+    shifted = np.roll(images, shift, axis=2)
+    truth = float(np.mean(predict_probabilities(model, shifted).argmax(axis=1) == np.asarray(labels)))
+    return _safely(lambda answer: not isinstance(answer, bool) and abs(float(answer) - truth) < 1e-6)
+
+
+# --------------------------------------------------------------------------------------------- notebook 08
+def nb08_model_input_of(paper: np.ndarray) -> Property:
+    """Property of the model input (the ``"centred 28x28"`` step) that ``canvas_to_steps`` makes of ``paper``."""
+    from helpers.playground import canvas_to_steps
+
+    truth = canvas_to_steps(paper)["centred 28x28"]
+    return _safely(lambda answer: np.shape(np.squeeze(answer)) == truth.shape
+                   and np.allclose(np.squeeze(answer), truth, atol=1e-6))
+
+
+def nb08_correct_per_digit(labels: np.ndarray, predictions: np.ndarray) -> Property:
+    """Property of ``{digit: number of test digits of that true digit the model reads correctly}``.
+
+    >>> nb08_correct_per_digit(np.array([0, 0, 1]), np.array([0, 1, 1]))({0: 1, 1: 1, **{d: 0 for d in range(2, 10)}})
+    True
+    """
+    labels, predictions = np.asarray(labels), np.asarray(predictions)
+    truth = {digit: int(((labels == digit) & (predictions == digit)).sum()) for digit in range(10)}
+    return _safely(lambda answer: isinstance(answer, Mapping) and {int(k): int(v) for k, v in answer.items()} == truth)
