@@ -50,23 +50,22 @@ def strict() -> bool:
     return bool(os.environ.get("PYTEST_CURRENT_TEST"))
 
 
-def expect(condition: object, message: str) -> bool:
+def expect(condition: object, message: str) -> None:
     """A claim the text makes about a result (``expect(accuracy > 0.97, "...")``): under pytest an
     ``AssertionError`` with ``message``; in a student's kernel one visible warning, and the notebook runs on.
-    ``message`` says what was expected, what came out, and what a change probably did. Returns whether it held.
+    ``message`` says what was expected, what came out, and what a change probably did. Returns nothing, so a cell
+    that ends with it shows no ``Out``.
 
     >>> os.environ["COURSE_STRICT"] = "0"
     >>> expect(1 + 1 == 3, "expected 3, got 2: did you change the numbers?")
-    False
     >>> del os.environ["COURSE_STRICT"]
     """
     if condition:
-        return True
+        return
     if strict():
         raise AssertionError(message)
     print(f"Warning: {message}\n(The notebook goes on: the text around this cell describes the original run.)",
           file=sys.stderr)
-    return False
 
 
 def normalise(value: Any) -> str:
