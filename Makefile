@@ -53,7 +53,7 @@ test: $(STAMP)
 	PYTHONHASHSEED=0 $(BIN)/python -m pytest $(NBVAL) $(NOT_MAINTAINER) $(PARALLEL) notebooks tests $(PYTEST_ARGS)
 
 unit: $(STAMP)
-	PYTHONHASHSEED=0 $(BIN)/python -m pytest $(NOT_MAINTAINER) tests $(PYTEST_ARGS)
+	PYTHONHASHSEED=0 $(BIN)/python -m pytest $(NOT_MAINTAINER) $(PARALLEL) tests $(PYTEST_ARGS)
 
 # The maintainers' tests: benchmarks' smoke test, scripts, repo2docker and the wheelhouse (needs
 # requirements-maintainer.txt), the bootstrap in a bare venv. CI runs them after `make test`.
