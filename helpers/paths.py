@@ -53,7 +53,12 @@ TEST_DIR = BUNDLED_DATASET / "test"
 def course_seed() -> int:
     """The course's random seed: ``$COURSE_SEED`` if set, else 42.
 
-    >>> course_seed() if "COURSE_SEED" not in os.environ else 42
+    >>> from unittest import mock
+    >>> with mock.patch.dict(os.environ, {"COURSE_SEED": "7"}):
+    ...     course_seed()
+    7
+    >>> with mock.patch.dict(os.environ, {"COURSE_SEED": ""}):
+    ...     course_seed()
     42
     """
     text = os.environ.get(SEED_VARIABLE, "").strip()

@@ -7,11 +7,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from PIL import Image
 
 from helpers import quiet_tensorflow
-from digit_images import write_digit_image  # noqa: F401  (tests import it from digit_images)
 from helpers.paths import TEST_DIR, TRAIN_DIR
+from support import write_digit_image
 
 quiet_tensorflow()
 

@@ -1,7 +1,6 @@
 """data/reduced_mnist: the committed files match their manifest; the rebuild script is deterministic."""
 
 import hashlib
-import importlib.util
 import io
 import json
 import tarfile
@@ -11,15 +10,13 @@ import pytest
 from PIL import Image
 
 from helpers.paths import BUNDLED_DATASET, REPO_ROOT
+from support import load_script, pixel_digest
 
 MANIFEST = json.loads((BUNDLED_DATASET / "manifest.json").read_text())
 
 
 def load_build_script():
-    spec = importlib.util.spec_from_file_location("build_reduced_mnist", REPO_ROOT / "scripts" / "build_reduced_mnist.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script("build_reduced_mnist")
 
 
 @pytest.mark.parametrize("split", ["train", "test"])
@@ -34,11 +31,26 @@ def test_committed_files_match_the_manifest(split):
 
 
 def test_split_sizes_and_no_digit_in_both_splits():
-    assert MANIFEST["splits"]["test"]["per_class"] == {str(d): 200 for d in range(10)}
-    assert MANIFEST["splits"]["train"]["total"] == 8000
-    train = {p.name for p in (BUNDLED_DATASET / "train").rglob("*.png")}
-    test = {p.name for p in (BUNDLED_DATASET / "test").rglob("*.png")}
-    assert len(train) == 8000 and len(test) == 2000 and not train & test
+    """Disjoint by content: a digit copied into both splits under another name is found by its pixels."""
+    train = {pixel_digest(p): p for p in (BUNDLED_DATASET / "train").rglob("*.png")}
+    test = {pixel_digest(p): p for p in (BUNDLED_DATASET / "test").rglob("*.png")}
+    assert len(train) == 8000 and len(test) == 2000, "a split holds the same picture twice"
+    shared = sorted(str(test[digest].relative_to(BUNDLED_DATASET)) for digest in train.keys() & test.keys())
+    assert not shared, f"in both splits: {shared[:5]}"
+    assert {str(d): 200 for d in range(10)} == {d.name: len(list(d.glob("*.png")))
+                                                for d in (BUNDLED_DATASET / "test").iterdir() if d.is_dir()}
+
+
+def test_pixel_digests_find_a_copy_under_another_name_and_encoding(tmp_path):
+    digit = next((BUNDLED_DATASET / "test" / "3").glob("*.png"))
+    with Image.open(digit) as image:
+        image.save(tmp_path / "renamed.png", optimize=True, compress_level=1)  # other bytes, same pixels
+        changed = np.asarray(image).copy()
+    assert (tmp_path / "renamed.png").read_bytes() != digit.read_bytes()
+    assert pixel_digest(tmp_path / "renamed.png") == pixel_digest(digit)
+    changed[14, 14] ^= 1  # one pixel, one level
+    Image.fromarray(changed).save(tmp_path / "changed.png")
+    assert pixel_digest(tmp_path / "changed.png") != pixel_digest(digit)
 
 
 def test_files_are_real_28x28_grayscale_digits():

@@ -3,41 +3,11 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 
-from helpers.paths import DATA_DIR, REPO_ROOT
-
-from digit_images import write_digit_image
-
-
-def run_cli(*args: str | Path, cwd: Path = REPO_ROOT, **env_vars: str) -> subprocess.CompletedProcess:
-    env = {**os.environ, "PYTHONHASHSEED": "0", **env_vars}
-    return subprocess.run([sys.executable, "-m", "helpers", *map(str, args)], capture_output=True, text=True,
-                          cwd=cwd, env=env, timeout=600)
-
-
-def assert_user_error(result: subprocess.CompletedProcess, *fragments: str) -> None:
-    assert result.returncode == 2, (result.stdout, result.stderr)
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("error: "), result.stderr
-    assert "Traceback" not in result.stderr
-    for fragment in fragments:
-        assert fragment in lines[0], lines[0]
-
-
-@pytest.fixture(scope="module", autouse=True)
-def data_dir_is_never_written():
-    def snapshot():
-        return sorted((str(p), p.stat().st_mtime_ns, p.stat().st_size) for p in DATA_DIR.rglob("*"))
-
-    before = snapshot()
-    yield
-    assert snapshot() == before, "the CLI wrote into data/"
+from support import (assert_user_error, data_dir_is_never_written, run_cli,  # noqa: F401  (fixture)
+                     write_digit_image, write_idx)
 
 
 def test_data_summarizes_the_bundled_dataset():
@@ -147,8 +117,8 @@ def test_bad_folders_and_files_are_one_line_errors(tmp_path, trained_model_file,
 
 
 def test_import_idx_through_the_cli(tmp_path):
-    from test_idx import write_idx
     import numpy as np
+
 
     images = write_idx(tmp_path / "i.gz", np.zeros((4, 28, 28), dtype=np.uint8) + 9)
     labels = write_idx(tmp_path / "l.gz", np.array([1, 1, 7, 0], dtype=np.uint8))

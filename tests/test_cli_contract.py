@@ -29,9 +29,8 @@ from helpers.data import list_images, read_image
 from helpers.errors import CourseError
 from helpers.paths import REPO_ROOT
 
-from digit_images import write_digit_image
-from test_cli import assert_user_error, data_dir_is_never_written, run_cli  # noqa: F401  (fixture re-used)
-from test_idx import write_idx
+from support import (assert_user_error, data_dir_is_never_written, run_cli,  # noqa: F401  (fixture)
+                     write_digit_image, write_idx)
 
 AS_ROOT = hasattr(os, "geteuid") and os.geteuid() == 0
 

@@ -17,7 +17,7 @@ from helpers.data import (list_images, load_arrays, load_dataset, read_image, re
 from helpers.errors import CourseError
 from helpers.paths import BUNDLED_DATASET, TEST_DIR, TRAIN_DIR
 
-from digit_images import write_digit_image
+from support import write_digit_image
 
 
 def test_bundled_splits_load_with_expected_shapes_and_labels():

@@ -136,18 +136,51 @@ def test_saliency_is_a_nonzero_map_in_unit_range(untrained, digits):
     assert np.count_nonzero(saliency) > 100
 
 
-def test_saliency_equals_the_gradient_of_the_chosen_logit(trained, digits):
-    import tensorflow as tf
+@pytest.fixture(scope="module")
+def smooth_model(tmp_path_factory):
+    """A small smooth CNN (tanh, no pooling: finite differences are exact up to rounding), saved and loaded back
+    as students' models are, and its weights for a forward pass in NumPy."""
+    import keras
 
-    image = digits[0][9]
-    x = tf.convert_to_tensor(image[np.newaxis])
-    with tf.GradientTape() as tape:
-        tape.watch(x)
-        _, features = explain._forward(trained, x)
-        score = explain._class_scores(trained, features)[0, 7]
-    expected = np.abs(tape.gradient(score, x).numpy()[0, ..., 0])
-    np.testing.assert_allclose(explain.saliency_map(trained, image, class_index=7), expected / expected.max(),
-                               atol=1e-5)
+    keras.utils.set_random_seed(5)
+    model = keras.Sequential([keras.Input((28, 28, 1)), keras.layers.Conv2D(3, (3, 3), activation="tanh", name="conv"),
+                              keras.layers.Flatten(name="flatten"),
+                              keras.layers.Dense(10, activation="softmax", name="probabilities")])
+    path = tmp_path_factory.mktemp("smooth") / "smooth.keras"
+    model.save(path)
+    loaded = load_model(path)
+    return loaded, [np.asarray(w, dtype=np.float64) for w in loaded.get_weights()]
+
+
+def numpy_logits(weights, images: np.ndarray) -> np.ndarray:
+    """The smooth model's pre-softmax scores for ``images`` (n, 28, 28), computed in float64 without Keras."""
+    kernel, bias, dense, dense_bias = weights
+    windows = np.lib.stride_tricks.sliding_window_view(images, (3, 3), axis=(1, 2))  # (n, 26, 26, 3, 3)
+    maps = np.tanh(np.einsum("nijab,abf->nijf", windows, kernel[:, :, 0, :]) + bias)
+    return maps.reshape(len(images), -1) @ dense + dense_bias
+
+
+def finite_difference_saliency(weights, image: np.ndarray, digit: int, step: float = 1e-3) -> np.ndarray:
+    """|d logit / d pixel| by central differences: each pixel nudged up and down by ``step``, scaled to [0, 1]."""
+    nudges = np.eye(28 * 28).reshape(-1, 28, 28) * step
+    up = numpy_logits(weights, image + nudges)[:, digit]
+    down = numpy_logits(weights, image - nudges)[:, digit]
+    gradient = np.abs((up - down) / (2 * step)).reshape(28, 28)
+    return gradient / gradient.max()
+
+
+def test_saliency_equals_finite_differences_of_the_logit(smooth_model, digits):
+    model, weights = smooth_model
+    image = digits[0][9, ..., 0].astype(np.float64)
+    logits = numpy_logits(weights, image[np.newaxis])[0]
+    np.testing.assert_allclose(np.asarray(model(image[np.newaxis, ..., np.newaxis]))[0],
+                               np.exp(logits) / np.exp(logits).sum(), atol=1e-5)  # the NumPy model is this model
+    predicted, other = int(np.argmax(logits)), int(np.argmin(logits))
+    by_default = explain.saliency_map(model, image)  # the predicted digit's map
+    np.testing.assert_allclose(by_default, finite_difference_saliency(weights, image, predicted), atol=1e-5)
+    chosen = explain.saliency_map(model, image, class_index=other)
+    np.testing.assert_allclose(chosen, finite_difference_saliency(weights, image, other), atol=1e-5)
+    assert np.abs(chosen - by_default).max() > 0.1, "another digit's logit has another gradient"
 
 
 def test_saliency_of_a_trained_model_concentrates_on_the_ink(trained, digits):

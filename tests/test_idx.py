@@ -1,8 +1,5 @@
 """helpers.idx: MNIST IDX files -> class folders."""
 
-import gzip
-import struct
-
 import numpy as np
 import pytest
 
@@ -10,13 +7,7 @@ from helpers.data import load_arrays
 from helpers.errors import CourseError
 from helpers.idx import import_idx, read_idx
 from helpers.paths import DATA_DIR
-
-
-def write_idx(path, array: np.ndarray, compress: bool = True):
-    header = struct.pack(">HBB", 0, 0x08, array.ndim) + struct.pack(f">{array.ndim}I", *array.shape)
-    data = header + array.astype(np.uint8).tobytes()
-    path.write_bytes(gzip.compress(data) if compress else data)
-    return path
+from support import write_idx
 
 
 @pytest.fixture

@@ -96,14 +96,26 @@ def shifted_views(x):
     return [padded[:, 1 - dy:29 - dy, 1 - dx:29 - dx] for dy in (-1, 0, 1) for dx in (-1, 0, 1)]
 
 
-def test_the_shifts_move_the_digit_one_pixel_each_way():
-    from helpers.model import SHIFTS
+def test_the_committee_sees_the_digit_moved_one_pixel_each_way():
+    """average_models(shifts=True) on one bright pixel, through a member that reports where the pixel lies:
+    output k is the share of views with the pixel on position k, so each of the 9 positions (still, and one pixel
+    in each of 8 directions) must get exactly 1/9."""
+    import keras
 
+    from helpers.model import average_models
+
+    positions = [(10 + dy, 10 + dx) for dy in (-1, 0, 1) for dx in (-1, 0, 1)]
+    kernel = np.zeros((28 * 28, 10), dtype=np.float32)
+    for k, (row, col) in enumerate(positions):
+        kernel[row * 28 + col, k] = 1.0  # output k: the ink on position k
+    kernel[:, 9] = 1.0
+    kernel[[row * 28 + col for row, col in positions], 9] = 0.0  # output 9: ink anywhere else
+    where = keras.Sequential([keras.Input((28, 28, 1)), keras.layers.Flatten(), keras.layers.Dense(10)], name="where")
+    where.layers[-1].set_weights([kernel, np.zeros(10, dtype=np.float32)])
     x = np.zeros((1, 28, 28, 1), dtype=np.float32)
     x[0, 10, 10] = 1.0
-    assert {tuple(np.argwhere(v[0, ..., 0])[0]) for v in shifted_views(x)} == {
-        (10 + dy, 10 + dx) for dy in (-1, 0, 1) for dx in (-1, 0, 1)}
-    assert len(SHIFTS) == 8 and ((0, 2), (1, 1)) in SHIFTS and ((2, 0), (2, 0)) in SHIFTS  # down, up-left
+    np.testing.assert_allclose(np.asarray(average_models([where], shifts=True)(x))[0], [1 / 9] * 9 + [0], atol=1e-6)
+    np.testing.assert_allclose(np.asarray(average_models([where])(x))[0], np.eye(10)[4], atol=1e-6)  # no shifts
 
 
 def test_average_models_averages_probabilities_and_shifted_views():

@@ -26,5 +26,27 @@ def test_output_is_a_probability_distribution():
     np.testing.assert_allclose(probabilities.sum(axis=1), 1.0, rtol=1e-5)
 
 
-def test_building_twice_gives_the_same_layer_names():
-    assert [l.name for l in build_cnn().layers] == [l.name for l in build_cnn().layers]
+def test_the_layer_names_the_course_looks_up_exist_in_every_build():
+    """helpers.explain's default layers and the notebooks' ``get_layer("...")`` name layers of the seed CNN; a
+    rename in helpers.model, or names Keras numbers itself (conv2d_3), would break them."""
+    import inspect
+    import json
+    import re
+
+    import keras
+
+    from helpers import explain
+    from helpers.paths import REPO_ROOT
+
+    wanted = {parameter.default for function in (explain.first_layer_filters, explain.grad_cam,
+                                                  explain.layer_activations)
+              for parameter in inspect.signature(function).parameters.values() if parameter.name == "layer_name"}
+    for path in sorted((REPO_ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb")):
+        for cell in json.loads(path.read_text())["cells"]:
+            if cell["cell_type"] == "code":
+                wanted |= {name for name in re.findall(r'get_layer\("(\w+)"\)', "".join(cell["source"]))
+                           if not name.startswith("improved")}  # the committee's members
+    assert {"conv1", "conv2", "dense"} <= wanted, wanted  # the lookups were found
+    keras.layers.Conv2D(4, 3)  # an unnamed layer first: numbered names would shift
+    names = [layer.name for layer in build_cnn().layers]
+    assert wanted <= set(names), f"looked up but missing: {sorted(wanted - set(names))}"

@@ -1,7 +1,6 @@
 """helpers.playground: the logic behind notebook 08's widgets, tested without any widget."""
 
 import inspect
-import io
 
 import numpy as np
 import pytest
@@ -19,12 +18,7 @@ from helpers.playground import (PLAYGROUND_DEFAULTS, SHOW_OPTIONS, canvas_to_inp
                                 playground_settings_to_kwargs, plural, top_predictions, train_and_evaluate,
                                 upload_to_steps)
 from helpers.training import train_custom
-
-
-def png_bytes(array: np.ndarray, mode: str | None = None) -> bytes:
-    buffer = io.BytesIO()
-    Image.fromarray(array, mode=mode).save(buffer, format="PNG")
-    return buffer.getvalue()
+from support import png_bytes
 
 
 def upload_value(data: bytes, name: str = "digit.png", kind: str = "image/png", size: int | None = None) -> tuple:

@@ -1,7 +1,6 @@
 """helpers.widgets: build each widget of notebook 08, drive it like a student would, check what it shows."""
 
 import datetime
-import io
 
 import ipywidgets
 import numpy as np
@@ -14,14 +13,9 @@ from helpers.data import load_arrays
 from helpers.evaluation import predict_probabilities
 from helpers.model_files import load_model
 from helpers.playground import explorer_indices
+from support import png_bytes
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
-
-
-def png_bytes(array: np.ndarray) -> bytes:
-    buffer = io.BytesIO()
-    Image.fromarray(array).save(buffer, format="PNG")
-    return buffer.getvalue()
 
 
 def uploaded(data: bytes, name: str = "digit.png", kind: str = "image/png") -> tuple:
