@@ -21,7 +21,7 @@ LAYERS = [
     {"own_images", "idx", "model", "evaluation", "plots", "explain", "provenance"},
     {"training"},
     {"notebook", "playground", "drawing"},
-    {"widgets"},
+    {"widgets", "answer_key"},
     {"cli"},
     {"__main__"},
 ]
