@@ -19,6 +19,9 @@ from made_up_course import shared_course
 sys.path.insert(0, str(REPO_ROOT / "scripts"))
 import editions  # noqa: E402
 
+# a teacher's tool, run on a made-up class (a kernel per notebook): `make test-maintainer`, not `make test`
+pytestmark = pytest.mark.maintainer
+
 GRADE = [sys.executable, str(REPO_ROOT / "scripts" / "grade.py")]
 TIMEOUT = 10  # seconds a notebook may run: the made-up ones take about one
 
