@@ -91,6 +91,8 @@ CLAIMS = [
      ("06", "outputs", r"test accuracy: ([\d.]+)%", -1), 0.5),
     ("07 probabilities compared", "07", r"compares all ([\d,]+) × \d+\s+probabilities",
      ("07", "outputs", r"probabilities: \((\d+), \d+\)", 1), 0),
+    ("09 accuracy of the Dense layer's classes", "09", r"one more layer reads (\d+)% of the test digits right",
+     ("09", "outputs", r"test accuracy ([\d.]+)%", 1), 0.5),
 ]
 
 
