@@ -19,8 +19,9 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 REPO = Path(__file__).resolve().parent.parent
 if str(REPO) not in sys.path:
@@ -67,8 +68,13 @@ def measure(batch: int, min_seconds: float = 2.0, large: int = 4096) -> list[dic
     labels = tf.constant(keras.utils.to_categorical(rng.integers(0, 10, batch), 10))
     model.train_on_batch(images[:1], labels[:1])  # builds the optimizer's variables
     step = tf.function(lambda: model.train_step((images, labels))["loss"])
-    rows = [{"name": f"whole training step (batch {batch}, Adam)", "flops": flops_per_image(model)["training"] * batch,
-             "seconds": seconds_per_call(step, min_seconds)}]
+    rows = [
+        {
+            "name": f"whole training step (batch {batch}, Adam)",
+            "flops": flops_per_image(model)["training"] * batch,
+            "seconds": seconds_per_call(step, min_seconds),
+        }
+    ]
 
     macs = dict(layer_macs(model))
     x = images
@@ -85,23 +91,32 @@ def measure(batch: int, min_seconds: float = 2.0, large: int = 4096) -> list[dic
 
         count = macs.get(layer.name, 0)
         flops = 2 * count * batch * (2 if index == 0 else 3)
-        rows.append({"name": f"{layer.name} ({layer.__class__.__name__}) forward + backward", "flops": flops,
-                     "seconds": seconds_per_call(tf.function(forward_backward), min_seconds)})
+        rows.append(
+            {
+                "name": f"{layer.name} ({layer.__class__.__name__}) forward + backward",
+                "flops": flops,
+                "seconds": seconds_per_call(tf.function(forward_backward), min_seconds),
+            }
+        )
         x = layer(x).numpy()
 
     conv2 = model.get_layer("conv2")
     _, height, width, filters = conv2.output.shape
     kernel_h, kernel_w, channels, _ = conv2.kernel.shape
     m, k, n = batch * height * width, kernel_h * kernel_w * channels, filters
-    shapes = {f"conv2's forward product ({m} x {k}) . ({k} x {n})": (m, k, n),
-              f"conv2's weight gradient ({k} x {m}) . ({m} x {n})": (k, m, n),
-              f"conv2's input gradient ({m} x {n}) . ({n} x {k})": (m, n, k),
-              f"large product ({large} x {large}) . ({large} x {large})": (large, large, large)}
+    shapes = {
+        f"conv2's forward product ({m} x {k}) . ({k} x {n})": (m, k, n),
+        f"conv2's weight gradient ({k} x {m}) . ({m} x {n})": (k, m, n),
+        f"conv2's input gradient ({m} x {n}) . ({n} x {k})": (m, n, k),
+        f"large product ({large} x {large}) . ({large} x {large})": (large, large, large),
+    }
     for name, (rows_, inner, cols) in shapes.items():
         a = tf.constant(rng.random((rows_, inner), dtype=np.float32))
         b = tf.constant(rng.random((inner, cols), dtype=np.float32))
         product = tf.function(lambda a=a, b=b: tf.reduce_sum(tf.matmul(a, b)))
-        rows.append({"name": name, "flops": 2 * rows_ * inner * cols, "seconds": seconds_per_call(product, min_seconds)})
+        rows.append(
+            {"name": name, "flops": 2 * rows_ * inner * cols, "seconds": seconds_per_call(product, min_seconds)}
+        )
     return rows
 
 
@@ -109,13 +124,17 @@ def table(rows: list[dict[str, Any]]) -> str:
     """The rows as Markdown, each with its GFLOP/s and its share of the large product's."""
     peak = rows[-1]["flops"] / rows[-1]["seconds"]
     step = rows[0]["seconds"]
-    lines = ["| measurement | FLOPs per call | ms per call | alone, vs the whole step | GFLOP/s | of the large product |",
-             "|---|---:|---:|---:|---:|---:|"]
+    lines = [
+        "| measurement | FLOPs per call | ms per call | alone, vs the whole step | GFLOP/s | of the large product |",
+        "|---|---:|---:|---:|---:|---:|",
+    ]
     for row in rows:
         rate = row["flops"] / row["seconds"]
         share = f"{row['seconds'] / step:.0%}" if "forward + backward" in row["name"] else ""
-        lines.append(f"| {row['name']} | {row['flops'] / 1e6:,.1f} M | {row['seconds'] * 1e3:.3f} | {share} | "
-                     f"{rate / 1e9:.1f} | {rate / peak:.0%} |")
+        lines.append(
+            f"| {row['name']} | {row['flops'] / 1e6:,.1f} M | {row['seconds'] * 1e3:.3f} | {share} | "
+            f"{rate / 1e9:.1f} | {rate / peak:.0%} |"
+        )
     return "\n".join(lines) + "\n"
 
 

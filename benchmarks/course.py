@@ -49,19 +49,25 @@ TARGETS = {"improved_ratio": 3.0, "course_ratio": 10.0, "make_test_ratio": 6.0, 
 
 def yardstick() -> float:
     """Seconds per epoch of the seed's ImageDataGenerator pipeline here (median of epochs 2-4)."""
-    options = {"pipeline": "seed", "train_dir": "data/reduced_mnist/train", "test_dir": "data/reduced_mnist/test",
-               "epochs": 4}
+    options = {
+        "pipeline": "seed",
+        "train_dir": "data/reduced_mnist/train",
+        "test_dir": "data/reduced_mnist/test",
+        "epochs": 4,
+    }
     result = run_worker("epochs", **options)
     return round(median(result["epoch_seconds"]), 3)
 
 
-def timed(command: list[str], cwd: Path, env: dict[str, str] | None = None, log: Path | None = None,
-          check: bool = True) -> tuple[float, str]:
+def timed(
+    command: list[str], cwd: Path, env: dict[str, str] | None = None, log: Path | None = None, check: bool = True
+) -> tuple[float, str]:
     """Wall seconds and output of ``command`` run to the end in ``cwd`` (also written to ``log``, if given); a
     failure raises ``CourseError`` when ``check``."""
     started = time.perf_counter()
-    done = subprocess.run(command, cwd=cwd, env=env or _env(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                          text=True)
+    done = subprocess.run(
+        command, cwd=cwd, env=env or _env(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    )
     seconds = time.perf_counter() - started
     if log is not None:
         log.parent.mkdir(parents=True, exist_ok=True)
@@ -82,8 +88,9 @@ def run_notebooks(notebooks: Path) -> dict[str, float]:
     for path in sorted(notebooks.glob("[0-9][0-9]_*.ipynb")):
         notebook = nbformat.read(path, as_version=4)
         started = time.perf_counter()
-        NotebookClient(notebook, timeout=None, kernel_name="python3",
-                       resources={"metadata": {"path": str(notebooks)}}).execute()
+        NotebookClient(
+            notebook, timeout=None, kernel_name="python3", resources={"metadata": {"path": str(notebooks)}}
+        ).execute()
         seconds[path.name] = round(time.perf_counter() - started, 1)
         print(f"  {path.name:34} {seconds[path.name]:6.1f} s", flush=True)
     return seconds
@@ -93,26 +100,45 @@ def markdown(report: dict[str, Any]) -> str:
     """The report as Markdown."""
     m, r = report["machine"], report["results"]
     scale = REFERENCE_SEED_EPOCH_S / r["yardstick_s"]
-    lines = ["# The whole course against the reference recipe's training", "",
-             f"- commit `{report['commit']}`{' (with local changes)' if report['dirty'] else ''}, {report['date']}",
-             f"- command: `{report['command']}`",
-             f"- machine: {m['cpu']}, {m['cpu_count']} CPUs, {m['system']}, Python {m['python']}, "
-             + ", ".join(f"{k} {v}" for k, v in m["versions"].items()) + f"; load average {m['load_average']}",
-             f"- yardstick: the seed's ImageDataGenerator pipeline takes {r['yardstick_s']:.2f} s per epoch here, "
-             f"{REFERENCE_SEED_EPOCH_S} s on the reference machine: times here x {scale:.2f} = times there", "",
-             "| step | wall time here | x reference training | at reference speed | target | met |",
-             "|---|---:|---:|---:|---|:---:|"]
+    lines = [
+        "# The whole course against the reference recipe's training",
+        "",
+        f"- commit `{report['commit']}`{' (with local changes)' if report['dirty'] else ''}, {report['date']}",
+        f"- command: `{report['command']}`",
+        f"- machine: {m['cpu']}, {m['cpu_count']} CPUs, {m['system']}, Python {m['python']}, "
+        + ", ".join(f"{k} {v}" for k, v in m["versions"].items())
+        + f"; load average {m['load_average']}",
+        f"- yardstick: the seed's ImageDataGenerator pipeline takes {r['yardstick_s']:.2f} s per epoch here, "
+        f"{REFERENCE_SEED_EPOCH_S} s on the reference machine: times here x {scale:.2f} = times there",
+        "",
+        "| step | wall time here | x reference training | at reference speed | target | met |",
+        "|---|---:|---:|---:|---|:---:|",
+    ]
     for row in report["rows"]:
         there = f"{row['seconds'] * scale:.0f} s" if row.get("scaled") else ""
         met = "" if row["met"] is None else ("yes" if row["met"] else "NO")
-        lines.append(f"| {row['step']} | {row['seconds']:.0f} s | {row['seconds'] / r['reference_s']:.2f}x | "
-                     f"{there} | {row['target']} | {met} |")
+        lines.append(
+            f"| {row['step']} | {row['seconds']:.0f} s | {row['seconds'] / r['reference_s']:.2f}x | "
+            f"{there} | {row['target']} | {met} |"
+        )
     if r.get("notebooks_s"):
-        lines += ["", "Each notebook (whole course run, no `models/` at the start):", "",
-                  "| notebook | s | x reference training |", "|---|---:|---:|"]
+        lines += [
+            "",
+            "Each notebook (whole course run, no `models/` at the start):",
+            "",
+            "| notebook | s | x reference training |",
+            "|---|---:|---:|",
+        ]
         lines += [f"| {name} | {s:.0f} | {s / r['reference_s']:.2f}x |" for name, s in r["notebooks_s"].items()]
     if r.get("make_test_slowest"):
-        lines += ["", f"`make test`: {r['make_test_summary']}; its slowest steps:", "", "```", *r["make_test_slowest"], "```"]
+        lines += [
+            "",
+            f"`make test`: {r['make_test_summary']}; its slowest steps:",
+            "",
+            "```",
+            *r["make_test_slowest"],
+            "```",
+        ]
     if r.get("ci_table"):
         lines += ["", "`.ci/run`'s own table:", "", *r["ci_table"]]
     lines += ["", f"All targets met: {'yes' if report['all_met'] else 'NO'}.", ""]
@@ -121,17 +147,33 @@ def markdown(report: dict[str, Any]) -> str:
 
 def rows_and_verdict(results: dict[str, Any]) -> tuple[list[dict[str, Any]], bool]:
     """One row per step, each judged against its target (``met`` is None where there is no target)."""
-    reference, scale = results["reference_s"], REFERENCE_SEED_EPOCH_S / results["yardstick_s"]
-    rows = [{"step": "`python -m helpers train` (reference, 20 epochs)", "seconds": reference, "target": "the unit",
-             "met": None, "scaled": True}]
-    steps = [("improved_s", "`python -m helpers train --recipe improved`", "improved_ratio"),
-             ("course_s", "every notebook 00-11 in order, fresh clone, no models/", "course_ratio"),
-             ("make_test_s", "`make test`, fresh clone, no models/", "make_test_ratio"),
-             ("ci_s", "`.ci/run`, fresh clone (set-up included)", "ci_ratio")]
+    reference = results["reference_s"]
+    rows = [
+        {
+            "step": "`python -m helpers train` (reference, 20 epochs)",
+            "seconds": reference,
+            "target": "the unit",
+            "met": None,
+            "scaled": True,
+        }
+    ]
+    steps = [
+        ("improved_s", "`python -m helpers train --recipe improved`", "improved_ratio"),
+        ("course_s", "every notebook 00-11 in order, fresh clone, no models/", "course_ratio"),
+        ("make_test_s", "`make test`, fresh clone, no models/", "make_test_ratio"),
+        ("ci_s", "`.ci/run`, fresh clone (set-up included)", "ci_ratio"),
+    ]
     for key, step, target in steps:
         if key in results:
-            rows.append({"step": step, "seconds": results[key], "target": f"<= {TARGETS[target]:g}x reference",
-                         "scaled": True, "met": results[key] <= TARGETS[target] * reference})
+            rows.append(
+                {
+                    "step": step,
+                    "seconds": results[key],
+                    "target": f"<= {TARGETS[target]:g}x reference",
+                    "scaled": True,
+                    "met": results[key] <= TARGETS[target] * reference,
+                }
+            )
     return rows, all(row["met"] is not False for row in rows)
 
 
@@ -158,8 +200,19 @@ def main(argv: list[str] | None = None) -> int:
         scratch = Path(tmp)
         for recipe in ("reference",) if args.skip_improved else ("reference", "improved"):
             print(f"train {recipe} ...", end=" ", flush=True)
-            run = run_process([sys.executable, "-m", "helpers", "train", "--recipe", recipe,
-                               "--out", str(scratch / f"{recipe}.keras")], _env())
+            run = run_process(
+                [
+                    sys.executable,
+                    "-m",
+                    "helpers",
+                    "train",
+                    "--recipe",
+                    recipe,
+                    "--out",
+                    str(scratch / f"{recipe}.keras"),
+                ],
+                _env(),
+            )
             results[f"{recipe}_s"] = round(run["wall_s"], 1)
             print(f"{results[f'{recipe}_s']:.0f} s", flush=True)
         clone = scratch / "course"
@@ -171,8 +224,13 @@ def main(argv: list[str] | None = None) -> int:
         if not args.skip_course:
             print("every notebook, in order, no models/:", flush=True)
             started = time.perf_counter()
-            done = subprocess.run([python, "-m", "benchmarks.course", "--worker-notebooks", str(clone / "notebooks")],
-                                  cwd=clone, env=env, stdout=subprocess.PIPE, text=True)
+            done = subprocess.run(
+                [python, "-m", "benchmarks.course", "--worker-notebooks", str(clone / "notebooks")],
+                cwd=clone,
+                env=env,
+                stdout=subprocess.PIPE,
+                text=True,
+            )
             results["course_s"] = round(time.perf_counter() - started, 1)
             print(done.stdout, end="")
             if done.returncode != 0:
@@ -190,13 +248,24 @@ def main(argv: list[str] | None = None) -> int:
             ci_clone = scratch / "ci"
             timed(["git", "clone", "--quiet", str(REPO), str(ci_clone)], scratch)
             print(".ci/run in a fresh clone ...", end=" ", flush=True)
-            results["ci_s"], output = timed(["bash", ".ci/run"], ci_clone, env={**os.environ, "CI": "true"},
-                                            log=REPO / "benchmarks" / "runs" / "ci-run.log", check=False)
+            results["ci_s"], output = timed(
+                ["bash", ".ci/run"],
+                ci_clone,
+                env={**os.environ, "CI": "true"},
+                log=REPO / "benchmarks" / "runs" / "ci-run.log",
+                check=False,
+            )
             results["ci_table"] = [line for line in output.splitlines() if line.startswith("|")][-14:]
             print(f"{results['ci_s']:.0f} s", flush=True)
     rows, all_met = rows_and_verdict(results)
-    report = {**record, "machine": machine_info(), "targets": TARGETS, "results": results, "rows": rows,
-              "all_met": all_met}
+    report = {
+        **record,
+        "machine": machine_info(),
+        "targets": TARGETS,
+        "results": results,
+        "rows": rows,
+        "all_met": all_met,
+    }
     args.out_dir.mkdir(parents=True, exist_ok=True)
     (args.out_dir / "course.json").write_text(json.dumps(report, indent=1) + "\n")
     (args.out_dir / "course.md").write_text(markdown(report))

@@ -59,8 +59,11 @@ def main() -> int:
 
     with tempfile.TemporaryDirectory() as tmp:
         holdout_u8, holdout_labels = read_holdout(args.tarball or fetch(Path(tmp)))
-    bundled = {np.rint(x[..., 0] * 255).astype(np.uint8).tobytes()
-               for split in (TRAIN_DIR, TEST_DIR) for x in load_arrays(split)[0]}
+    bundled = {
+        np.rint(x[..., 0] * 255).astype(np.uint8).tobytes()
+        for split in (TRAIN_DIR, TEST_DIR)
+        for x in load_arrays(split)[0]
+    }
     overlap = sum(x.tobytes() in bundled for x in holdout_u8)
     print(f"hold-out: {len(holdout_u8)} MNIST test digits, {overlap} of them also in data/reduced_mnist")
     holdout = (holdout_u8.astype(np.float32) / 255)[..., np.newaxis]
@@ -69,13 +72,23 @@ def main() -> int:
     for path in args.model:
         model = load_model(path)
         scores = {}
-        for name, (images, labels) in {"bundled_test": (test_images, test_labels),
-                                       "mnist_t10k_holdout": (holdout, holdout_labels.astype(np.int64))}.items():
+        for name, (images, labels) in {
+            "bundled_test": (test_images, test_labels),
+            "mnist_t10k_holdout": (holdout, holdout_labels.astype(np.int64)),
+        }.items():
             result = evaluate_model(model, images, labels)
-            scores[name] = {"n": result["n"], "accuracy": round(result["accuracy"], 4), "loss": round(result["loss"], 4)}
+            scores[name] = {
+                "n": result["n"],
+                "accuracy": round(result["accuracy"], 4),
+                "loss": round(result["loss"], 4),
+            }
         results["models"][display_path(path)] = scores
-        print(f"{display_path(path)}: " + "  ".join(
-            f"{name} accuracy {s['accuracy']:.4f} loss {s['loss']:.4f} (n={s['n']})" for name, s in scores.items()))
+        print(
+            f"{display_path(path)}: "
+            + "  ".join(
+                f"{name} accuracy {s['accuracy']:.4f} loss {s['loss']:.4f} (n={s['n']})" for name, s in scores.items()
+            )
+        )
     if args.out:
         args.out.write_text(json.dumps(results, indent=2) + "\n")
     return 0

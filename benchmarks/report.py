@@ -27,7 +27,8 @@ def markdown(report: dict[str, Any]) -> str:
     run = report.get("run", {})
     lines = [
         f"Run: {run.get('date', 'date not recorded')}, commit {run.get('commit') or 'not recorded'}"
-        + (" (with uncommitted changes)" if run.get("dirty") else "") + f", `{run.get('command', '?')}`.",
+        + (" (with uncommitted changes)" if run.get("dirty") else "")
+        + f", `{run.get('command', '?')}`.",
         f"Machine: {machine_label(report)}; {machine['cpu_count']} CPU cores, {machine['memory_gb']} GB memory, "
         f"Python {machine['python']}, " + ", ".join(f"{k} {v}" for k, v in machine["versions"].items()) + ".",
         f"Medians of {config['runs']} runs; epoch times: {config['epochs_per_run']} epochs per run, the first "
@@ -37,16 +38,20 @@ def markdown(report: dict[str, Any]) -> str:
         "|---|---:|---:|---:|",
     ]
     seed = report["pipelines"].get("seed")
-    for name, row in report["pipelines"].items():
+    for row in report["pipelines"].values():
         ratio = f"{seed['epoch_s'] / row['epoch_s']:.2f}x" if seed else "n/a"
         lines.append(f"| {row['label']} | {row['epoch_s']:.2f} | {row['images_per_s']:,.0f} | {ratio} |")
     lines += ["", "\\* training images divided by the epoch time, which also validates on the test split."]
     if report.get("ablation"):
         course = report["pipelines"]["course"]
-        lines += ["", "| one setting changed | s/epoch | time vs the course |", "|---|---:|---:|",
-                  f"| {course['label']} | {course['epoch_s']:.2f} | 1.00x |",
-                  f"| course, but 1 batch per call (the tf.data row above) | {report['pipelines']['tfdata']['epoch_s']:.2f}"
-                  f" | {report['pipelines']['tfdata']['epoch_s'] / course['epoch_s']:.2f}x |"]
+        lines += [
+            "",
+            "| one setting changed | s/epoch | time vs the course |",
+            "|---|---:|---:|",
+            f"| {course['label']} | {course['epoch_s']:.2f} | 1.00x |",
+            f"| course, but 1 batch per call (the tf.data row above) | {report['pipelines']['tfdata']['epoch_s']:.2f}"
+            f" | {report['pipelines']['tfdata']['epoch_s'] / course['epoch_s']:.2f}x |",
+        ]
         for row in report["ablation"].values():
             lines.append(f"| {row['label']} | {row['epoch_s']:.2f} | {row['epoch_s'] / course['epoch_s']:.2f}x |")
     latency, training, flops = report["latency"], report["training"], report["flops"]
@@ -57,8 +62,9 @@ def markdown(report: dict[str, Any]) -> str:
         f"| {training['epochs']}-epoch training, whole process ({training['command']}) | {training['wall_s']:.1f} s |",
         f"| ... its test-split accuracy / loss (median) | {_metric(training.get('val_accuracy'))} / "
         f"{_metric(training.get('val_loss'))} |",
-        f"| training peak memory (RSS, the highest of the runs) | "
-        + ("n/a" if training["peak_rss_mb"] is None else f"{training['peak_rss_mb'] / 1024:.2f} GB") + " |",
+        "| training peak memory (RSS, the highest of the runs) | "
+        + ("n/a" if training["peak_rss_mb"] is None else f"{training['peak_rss_mb'] / 1024:.2f} GB")
+        + " |",
         f"| one image: `predict_one` (median of {latency['predict_one']['calls']}) | "
         f"{latency['predict_one']['median_ms']:.2f} ms |",
         f"| one image: direct `model(x)` call | {latency['model_call']['median_ms']:.2f} ms |",
@@ -77,35 +83,47 @@ def markdown(report: dict[str, Any]) -> str:
         lines.insert(-1, f"| the same matmul in strict float32 (precision 'highest') | {strict:,.1f} GFLOP/s |")
         lines.append(f"| training / strict float32 matmul | {flops['achieved_gflops'] / strict:.1%} |")
     if report.get("batch_sweep"):
-        lines += ["", "Larger batches (not the seed's recipe, which trains with 32): how close training gets to the matmul.",
-                  "", "| batch size | s/epoch | training images/s | training FLOP/s | of the matmul |",
-                  "|---:|---:|---:|---:|---:|",
-                  f"| {report['pipelines'][flops['pipeline']]['batch_size']} | "
-                  f"{report['pipelines'][flops['pipeline']]['epoch_s']:.3f} | "
-                  f"{report['pipelines'][flops['pipeline']]['images_per_s']:,.0f} | "
-                  f"{flops['achieved_gflops']:,.1f} GFLOP/s | {flops['fraction_of_matmul']:.1%} |"]
+        lines += [
+            "",
+            "Larger batches (not the seed's recipe, which trains with 32): how close training gets to the matmul.",
+            "",
+            "| batch size | s/epoch | training images/s | training FLOP/s | of the matmul |",
+            "|---:|---:|---:|---:|---:|",
+            f"| {report['pipelines'][flops['pipeline']]['batch_size']} | "
+            f"{report['pipelines'][flops['pipeline']]['epoch_s']:.3f} | "
+            f"{report['pipelines'][flops['pipeline']]['images_per_s']:,.0f} | "
+            f"{flops['achieved_gflops']:,.1f} GFLOP/s | {flops['fraction_of_matmul']:.1%} |",
+        ]
         for row in report["batch_sweep"]:
             if "error" in row:
                 lines.append(f"| {row['batch_size']} | failed: {row['error'][:120]} | | | |")
                 continue
-            lines.append(f"| {row['batch_size']} | {row['epoch_s']:.3f} | {row['images_per_s']:,.0f} | "
-                         f"{row['achieved_gflops']:,.1f} GFLOP/s | {row['fraction_of_matmul']:.1%} |")
+            lines.append(
+                f"| {row['batch_size']} | {row['epoch_s']:.3f} | {row['images_per_s']:,.0f} | "
+                f"{row['achieved_gflops']:,.1f} GFLOP/s | {row['fraction_of_matmul']:.1%} |"
+            )
     lines.append("")
     if "reference_scale" in report:
-        lines.append(f"The seed's pipeline takes {report['pipelines']['seed']['epoch_s']:.2f} s/epoch here against "
-                     f"{REFERENCE_SEED_EPOCH_S} s on the machine the targets are stated for (ratio "
-                     f"{1 / report['reference_scale']:.2f}); times are judged scaled to that machine.")
+        lines.append(
+            f"The seed's pipeline takes {report['pipelines']['seed']['epoch_s']:.2f} s/epoch here against "
+            f"{REFERENCE_SEED_EPOCH_S} s on the machine the targets are stated for (ratio "
+            f"{1 / report['reference_scale']:.2f}); times are judged scaled to that machine."
+        )
     else:
         lines.append("Times are judged as measured (the seed's pipeline was not timed on the bundled dataset here).")
-    lines += ["", "| target | median here | at reference speed | target | met (median) | runs that met it |",
-              "|---|---:|---:|---:|:---:|:---:|"]
+    lines += [
+        "",
+        "| target | median here | at reference speed | target | met (median) | runs that met it |",
+        "|---|---:|---:|---:|:---:|:---:|",
+    ]
     for row in report["targets"]:
         value = "n/a" if row["value"] is None else f"{row['value']:g}{row['unit']}"
         scaled = "" if row["scaled"] is None else f"{row['scaled']:g}{row['unit']}"
         sign = ">=" if row["at_least"] else "<="
         met = {True: "yes", False: "**no**", None: "n/a"}[row["met"]]
-        lines.append(f"| {row['name']} | {value} | {scaled} | {sign} {row['target']:g}{row['unit']} | {met} | "
-                     f"{runs_met(row)} |")
+        lines.append(
+            f"| {row['name']} | {value} | {scaled} | {sign} {row['target']:g}{row['unit']} | {met} | {runs_met(row)} |"
+        )
     if not report["config"].get("judged", True):
         lines += ["", "A smoke run (`--tiny`): its figures mean nothing, and no target is judged."]
     return "\n".join(lines) + "\n"
@@ -136,17 +154,25 @@ def _metric(value: float | None) -> str:
 
 def comparison_table(reports: list[dict[str, Any]]) -> str:
     """One Markdown table, a column per machine, of the headline numbers of several reports."""
+
     def column(report: dict[str, Any]) -> dict[str, str]:
-        pipelines, training, latency, flops = (report["pipelines"], report["training"], report["latency"],
-                                               report["flops"])
+        pipelines, training, latency, flops = (
+            report["pipelines"],
+            report["training"],
+            report["latency"],
+            report["flops"],
+        )
         course = pipelines.get("course") or pipelines["arrays"]
         seed = pipelines.get("seed")
         values = {
             "seed": f"{seed['epoch_s']:.2f} s ({seed['images_per_s']:,.0f} img/s)" if seed else "n/a",
             "course": f"{course['epoch_s']:.2f} s ({course['images_per_s']:,.0f} img/s)",
             "feed": course["label"].split(" + ")[0].replace("course: ", ""),
-            "speedup": (f"{report['speedup_tfdata_only']:.2f}x ({report['speedup_vs_seed']:.2f}x with 50 batches "
-                        f"per call)") if "speedup_tfdata_only" in report else "n/a",
+            "speedup": (
+                f"{report['speedup_tfdata_only']:.2f}x ({report['speedup_vs_seed']:.2f}x with 50 batches per call)"
+            )
+            if "speedup_tfdata_only" in report
+            else "n/a",
             "train": f"{training['wall_s']:.1f} s",
             "accuracy": _accuracy_cell(training),
             "rss": "n/a" if training["peak_rss_mb"] is None else f"{training['peak_rss_mb'] / 1024:.2f} GB",
@@ -155,15 +181,21 @@ def comparison_table(reports: list[dict[str, Any]]) -> str:
             "predict": f"{latency['model_predict']['median_ms']:.1f} ms",
             "batched": f"{latency['batched']['images_per_s']:,.0f} img/s",
             "flops": f"{flops['achieved_gflops']:,.0f} / {flops['matmul']['gflops']:,.0f} GFLOP/s "
-                     f"= {flops['fraction_of_matmul']:.1%}"
-                     + (" (TF32)" if "strict_float32_gflops" in flops["matmul"] else ""),
+            f"= {flops['fraction_of_matmul']:.1%}" + (" (TF32)" if "strict_float32_gflops" in flops["matmul"] else ""),
             "runs": str(report["config"]["runs"]),
-            "met": ", ".join(f"{short} {runs_met(row)}" for short, row in zip(
-                ("speed-up", "training", "latency", "memory", "FLOP/s"), check_targets(report,
-                                                                                  report["config"].get("judged", True)))),
-            "sweep": ", ".join(f"batch {row['batch_size']}: " + (f"{row['fraction_of_matmul']:.1%}"
-                                                                   if "error" not in row else "failed")
-                               for row in report.get("batch_sweep", [])) or "not measured",
+            "met": ", ".join(
+                f"{short} {runs_met(row)}"
+                for short, row in zip(
+                    ("speed-up", "training", "latency", "memory", "FLOP/s"),
+                    check_targets(report, report["config"].get("judged", True)),
+                )
+            ),
+            "sweep": ", ".join(
+                f"batch {row['batch_size']}: "
+                + (f"{row['fraction_of_matmul']:.1%}" if "error" not in row else "failed")
+                for row in report.get("batch_sweep", [])
+            )
+            or "not measured",
         }
         return values
 
@@ -242,8 +274,9 @@ def prepare_out_dir(out_dir: Path | str, create: bool = True) -> Path:
         try:
             folder.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
-            raise CourseError(f"cannot create the results folder ({exc.strerror or exc.__class__.__name__}): "
-                              f"{folder}") from None
+            raise CourseError(
+                f"cannot create the results folder ({exc.strerror or exc.__class__.__name__}): {folder}"
+            ) from None
     return folder
 
 

@@ -24,10 +24,10 @@ REFERENCE_SEED_EPOCH_S = 2.4
 """Seconds per epoch of the seed's ImageDataGenerator pipeline on the machine the targets are stated for."""
 
 TARGETS = {
-    "speedup": 1.3,        # course pipeline vs ImageDataGenerator, per epoch, at least
+    "speedup": 1.3,  # course pipeline vs ImageDataGenerator, per epoch, at least
     "train_wall_s": 45.0,  # 20-epoch training, whole process, at most (reference machine)
-    "latency_ms": 10.0,    # one-image prediction, median, at most (reference machine)
-    "peak_rss_gb": 1.5,    # training process, at most
+    "latency_ms": 10.0,  # one-image prediction, median, at most (reference machine)
+    "peak_rss_gb": 1.5,  # training process, at most
     "flops_fraction": 0.25,  # training FLOP/s / matmul FLOP/s, at least
 }
 
@@ -52,10 +52,15 @@ def run_process(command: list[str], env: dict[str, str] | None = None) -> dict[s
         out.seek(0), err.seek(0)
         stdout, stderr = out.read(), err.read()
     if process.returncode != 0:
-        raise CourseError(f"benchmark step failed (exit {process.returncode}): {' '.join(command[2:5])}: "
-                          f"{failure_line(stderr)}")
-    return {"wall_s": wall, "cpu_s": cpu, "peak_rss_mb": None if peak_mb is None else round(peak_mb, 1),
-            "stdout": stdout}
+        raise CourseError(
+            f"benchmark step failed (exit {process.returncode}): {' '.join(command[2:5])}: {failure_line(stderr)}"
+        )
+    return {
+        "wall_s": wall,
+        "cpu_s": cpu,
+        "peak_rss_mb": None if peak_mb is None else round(peak_mb, 1),
+        "stdout": stdout,
+    }
 
 
 def failure_line(stderr: str) -> str:
@@ -75,7 +80,7 @@ def run_worker(name: str, **options: Any) -> dict[str, Any]:
     run = run_process([sys.executable, "-m", "benchmarks", "--worker", name, json.dumps(options)], _env())
     for line in reversed(run["stdout"].splitlines()):
         if line.startswith(RESULT_MARK):
-            return {**json.loads(line[len(RESULT_MARK):]), "process_wall_s": round(run["wall_s"], 2)}
+            return {**json.loads(line[len(RESULT_MARK) :]), "process_wall_s": round(run["wall_s"], 2)}
     raise CourseError(f"benchmark worker {name!r} printed no result")
 
 
@@ -91,16 +96,32 @@ def time_training(train_dir: str, test_dir: str, epochs: int, folder: Path) -> d
     another Keras backend the same model fed numpy arrays, trained and saved by a worker."""
     out = folder / "bench_model.keras"
     if backend() == "tensorflow":
-        run = run_process([sys.executable, "-m", "helpers", "train", "--train", train_dir, "--val", test_dir,
-                           "--epochs", str(epochs), "--out", str(out)], _env())
+        run = run_process(
+            [
+                sys.executable,
+                "-m",
+                "helpers",
+                "train",
+                "--train",
+                train_dir,
+                "--val",
+                test_dir,
+                "--epochs",
+                str(epochs),
+                "--out",
+                str(out),
+            ],
+            _env(),
+        )
         done = [line for line in run["stdout"].splitlines() if line.startswith("done in")]
         words = done[-1].split() if done else []
         metrics = {key: float(words[i + 1]) for i, key in enumerate(words) if key in ("val_accuracy", "val_loss")}
         command = "python -m helpers train"
     else:
         started = time.perf_counter()
-        result = run_worker("epochs", pipeline="arrays", train_dir=train_dir, test_dir=test_dir, epochs=epochs,
-                            save=str(out))
+        result = run_worker(
+            "epochs", pipeline="arrays", train_dir=train_dir, test_dir=test_dir, epochs=epochs, save=str(out)
+        )
         run = {"wall_s": time.perf_counter() - started, "peak_rss_mb": result["worker_peak_rss_mb"]}
         metrics = {"val_accuracy": result["val_accuracy"], "val_loss": result["val_loss"]}
         command = "worker: numpy arrays, fit, save"
@@ -122,15 +143,26 @@ def machine_info() -> dict[str, Any]:
         memory_gb = round(os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE") / 2**30, 1)
     from helpers.provenance import package_versions
 
-    versions = {name: version for name, version in package_versions(("tensorflow", "keras", "jax", "numpy")).items()
-                if version is not None}
-    return {"cpu": cpu, "cpu_count": os.cpu_count(), "memory_gb": memory_gb, "system": platform.system(),
-            "python": platform.python_version(), "backend": backend(), "versions": versions,
-            "load_average": [round(x, 2) for x in os.getloadavg()] if hasattr(os, "getloadavg") else None}
+    versions = {
+        name: version
+        for name, version in package_versions(("tensorflow", "keras", "jax", "numpy")).items()
+        if version is not None
+    }
+    return {
+        "cpu": cpu,
+        "cpu_count": os.cpu_count(),
+        "memory_gb": memory_gb,
+        "system": platform.system(),
+        "python": platform.python_version(),
+        "backend": backend(),
+        "versions": versions,
+        "load_average": [round(x, 2) for x in os.getloadavg()] if hasattr(os, "getloadavg") else None,
+    }
 
 
 def git_commit() -> dict[str, Any]:
     """The commit the benchmark ran at, and whether the working tree had changes (``None`` outside git)."""
+
     def git(*args: str) -> str | None:
         try:
             done = subprocess.run(["git", *args], cwd=REPO_ROOT, capture_output=True, text=True, timeout=30)
@@ -146,8 +178,11 @@ def run_record(argv: list[str]) -> dict[str, Any]:
     """What made a result: the commit, the date (UTC) and the command line."""
     import shlex
 
-    return {**git_commit(), "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
-            "command": " ".join(["python -m benchmarks", *map(shlex.quote, argv)])}
+    return {
+        **git_commit(),
+        "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+        "command": " ".join(["python -m benchmarks", *map(shlex.quote, argv)]),
+    }
 
 
 def summarize_runs(label: str, results: list[dict[str, Any]]) -> dict[str, Any]:
@@ -155,8 +190,12 @@ def summarize_runs(label: str, results: list[dict[str, Any]]) -> dict[str, Any]:
     over runs of each run's median steady epoch, and the per-run figures."""
     epoch_s = median([median(r["epoch_seconds"]) for r in results])
     return {
-        "label": label, "runs": len(results), "batch_size": results[0]["batch_size"], "epoch_s": round(epoch_s, 3),
-        "train_images": results[0]["train_images"], "val_images": results[0]["val_images"],
+        "label": label,
+        "runs": len(results),
+        "batch_size": results[0]["batch_size"],
+        "epoch_s": round(epoch_s, 3),
+        "train_images": results[0]["train_images"],
+        "val_images": results[0]["val_images"],
         "images_per_s": round(results[0]["train_images"] / epoch_s, 1),
         "first_epoch_s": round(median([r["first_epoch_s"] for r in results]), 3),
         "val_accuracy": round(median([r["val_accuracy"] for r in results]), 4),
@@ -165,11 +204,20 @@ def summarize_runs(label: str, results: list[dict[str, Any]]) -> dict[str, Any]:
     }
 
 
-def run_bench(runs: int = 3, epochs: int = 5, train_epochs: int = 20, latency_calls: int = 200,
-              matmul_size: int = 4096, train_dir: Path | str = BUNDLED_DATASET / "train",
-              test_dir: Path | str = BUNDLED_DATASET / "test", batch_sizes: tuple[int, ...] = (),
-              ablation: bool = False, judge: bool = True, argv: list[str] | None = None,
-              log: Callable[[str], None] = print) -> dict[str, Any]:
+def run_bench(
+    runs: int = 3,
+    epochs: int = 5,
+    train_epochs: int = 20,
+    latency_calls: int = 200,
+    matmul_size: int = 4096,
+    train_dir: Path | str = BUNDLED_DATASET / "train",
+    test_dir: Path | str = BUNDLED_DATASET / "test",
+    batch_sizes: tuple[int, ...] = (),
+    ablation: bool = False,
+    judge: bool = True,
+    argv: list[str] | None = None,
+    log: Callable[[str], None] = print,
+) -> dict[str, Any]:
     """Measure everything (see the module docstring) and return the report as a dict.
 
     ``batch_sizes`` also times the course's pipeline at those batch sizes (not the seed's recipe, which
@@ -187,14 +235,25 @@ def run_bench(runs: int = 3, epochs: int = 5, train_epochs: int = 20, latency_ca
     report: dict[str, Any] = {
         "run": run_record(argv or []),
         "machine": machine_info(),
-        "config": {"runs": runs, "epochs_per_run": epochs, "batch_size": 32, "train_epochs": train_epochs,
-                   "ablation": variants,
-                   "latency_calls": latency_calls, "matmul_size": matmul_size, "batch_sizes": list(batch_sizes),
-                   "train_dir": display_path(train_dir), "test_dir": display_path(test_dir), "judged": judge},
+        "config": {
+            "runs": runs,
+            "epochs_per_run": epochs,
+            "batch_size": 32,
+            "train_epochs": train_epochs,
+            "ablation": variants,
+            "latency_calls": latency_calls,
+            "matmul_size": matmul_size,
+            "batch_sizes": list(batch_sizes),
+            "train_dir": display_path(train_dir),
+            "test_dir": display_path(test_dir),
+            "judged": judge,
+        },
     }
     log(f"machine: {report['machine']['cpu']}, {report['machine']['cpu_count']} cores, backend {keras_backend}")
-    log(f"each figure is the median of {runs} run(s); epoch times drop each run's first epoch "
-        f"({epochs} epochs per run, {max(epochs - 1, 1)} timed)")
+    log(
+        f"each figure is the median of {runs} run(s); epoch times drop each run's first epoch "
+        f"({epochs} epochs per run, {max(epochs - 1, 1)} timed)"
+    )
 
     per_pipeline: dict[str, list[dict]] = {name: [] for name in pipelines + variants}
     for run in range(runs):  # the pipelines take turns, so a slow spell of the machine hits each alike
@@ -202,8 +261,10 @@ def run_bench(runs: int = 3, epochs: int = 5, train_epochs: int = 20, latency_ca
             options = {"pipeline": name} if name in PIPELINES else {"pipeline": "course", "variant": name}
             result = run_worker("epochs", train_dir=train_dir, test_dir=test_dir, epochs=epochs, **options)
             per_pipeline[name].append(result)
-            log(f"  run {run + 1}/{runs} {PIPELINES.get(name) or VARIANTS[name]}: "
-                f"{median(result['epoch_seconds']):.2f} s/epoch")
+            log(
+                f"  run {run + 1}/{runs} {PIPELINES.get(name) or VARIANTS[name]}: "
+                f"{median(result['epoch_seconds']):.2f} s/epoch"
+            )
     report["pipelines"] = {name: summarize_runs(PIPELINES[name], per_pipeline[name]) for name in pipelines}
     if variants:
         report["ablation"] = {name: summarize_runs(VARIANTS[name], per_pipeline[name]) for name in variants}
@@ -221,11 +282,15 @@ def run_bench(runs: int = 3, epochs: int = 5, train_epochs: int = 20, latency_ca
     with tempfile.TemporaryDirectory(prefix="bench-") as folder:
         for run in range(runs):
             trainings.append(time_training(train_dir, test_dir, train_epochs, Path(folder)))
-            log(f"  run {run + 1}/{runs} {train_epochs}-epoch training: {trainings[-1]['wall_s']:.1f} s, "
+            log(
+                f"  run {run + 1}/{runs} {train_epochs}-epoch training: {trainings[-1]['wall_s']:.1f} s, "
                 f"peak {trainings[-1]['peak_rss_mb'] or 0:.0f} MB, "
-                f"test accuracy {trainings[-1].get('val_accuracy') or 0:.4f}")
+                f"test accuracy {trainings[-1].get('val_accuracy') or 0:.4f}"
+            )
     report["training"] = {
-        "command": trainings[0]["command"], "epochs": train_epochs, "runs": runs,
+        "command": trainings[0]["command"],
+        "epochs": train_epochs,
+        "runs": runs,
         "wall_s": round(median([t["wall_s"] for t in trainings]), 2),
         "per_run_wall_s": [t["wall_s"] for t in trainings],
         "peak_rss_mb": max((t["peak_rss_mb"] for t in trainings if t["peak_rss_mb"] is not None), default=None),
@@ -236,18 +301,29 @@ def run_bench(runs: int = 3, epochs: int = 5, train_epochs: int = 20, latency_ca
     }
 
     latencies = [run_worker("latency", test_dir=test_dir, calls=latency_calls, repeats=3) for _ in range(runs)]
-    report["latency"] = {**latencies[0], "runs": runs,
-                         "per_run_predict_one_ms": [r["predict_one"]["median_ms"] for r in latencies]}
+    report["latency"] = {
+        **latencies[0],
+        "runs": runs,
+        "per_run_predict_one_ms": [r["predict_one"]["median_ms"] for r in latencies],
+    }
     for way in ("predict_one", "model_call", "model_predict"):
-        report["latency"][way] = {**latencies[0][way],
-                                  "median_ms": round(median([r[way]["median_ms"] for r in latencies]), 3)}
-    log(f"latency: predict_one {report['latency']['predict_one']['median_ms']:.2f} ms (median of "
+        report["latency"][way] = {
+            **latencies[0][way],
+            "median_ms": round(median([r[way]["median_ms"] for r in latencies]), 3),
+        }
+    log(
+        f"latency: predict_one {report['latency']['predict_one']['median_ms']:.2f} ms (median of "
         f"{latency_calls} calls), model(x) {report['latency']['model_call']['median_ms']:.2f} ms, model.predict "
-        f"{report['latency']['model_predict']['median_ms']:.2f} ms")
+        f"{report['latency']['model_predict']['median_ms']:.2f} ms"
+    )
 
     matmuls = [run_worker("matmul", size=matmul_size, repeats=5) for _ in range(runs)]
-    matmul = {**matmuls[0], "gflops": round(median([m["gflops"] for m in matmuls]), 1), "runs": runs,
-              "per_run_gflops": [m["gflops"] for m in matmuls]}
+    matmul = {
+        **matmuls[0],
+        "gflops": round(median([m["gflops"] for m in matmuls]), 1),
+        "runs": runs,
+        "per_run_gflops": [m["gflops"] for m in matmuls],
+    }
     if "strict_float32_gflops" in matmul:
         matmul["strict_float32_gflops"] = round(median([m["strict_float32_gflops"] for m in matmuls]), 1)
     from helpers import quiet_tensorflow
@@ -259,18 +335,33 @@ def run_bench(runs: int = 3, epochs: int = 5, train_epochs: int = 20, latency_ca
     epoch_flops = course_epoch_flops(flops, course)
     achieved = epoch_flops / course["epoch_s"] / 1e9
     report["flops"] = {
-        "forward_per_image": flops["forward"], "training_per_image": flops["training"],
-        "per_epoch": epoch_flops, "achieved_gflops": round(achieved, 1), "pipeline": fastest,
-        "matmul": matmul, "fraction_of_matmul": round(achieved / matmul["gflops"], 3),
+        "forward_per_image": flops["forward"],
+        "training_per_image": flops["training"],
+        "per_epoch": epoch_flops,
+        "achieved_gflops": round(achieved, 1),
+        "pipeline": fastest,
+        "matmul": matmul,
+        "fraction_of_matmul": round(achieved / matmul["gflops"], 3),
     }
-    log(f"training {achieved:.0f} GFLOP/s vs matmul {matmul['gflops']:.0f} GFLOP/s: "
-        f"{report['flops']['fraction_of_matmul']:.0%}")
+    log(
+        f"training {achieved:.0f} GFLOP/s vs matmul {matmul['gflops']:.0f} GFLOP/s: "
+        f"{report['flops']['fraction_of_matmul']:.0%}"
+    )
     if batch_sizes:
         report["batch_sweep"] = []
         for size in batch_sizes:
             try:
-                results = [run_worker("epochs", pipeline=fastest, train_dir=train_dir, test_dir=test_dir,
-                                      epochs=epochs, batch_size=size) for _ in range(runs)]
+                results = [
+                    run_worker(
+                        "epochs",
+                        pipeline=fastest,
+                        train_dir=train_dir,
+                        test_dir=test_dir,
+                        epochs=epochs,
+                        batch_size=size,
+                    )
+                    for _ in range(runs)
+                ]
             except CourseError as exc:  # an optional extra: keep everything measured so far
                 report["batch_sweep"].append({"batch_size": size, "error": str(exc)})
                 log(f"  batch {size}: failed, {exc}")
@@ -279,8 +370,10 @@ def run_bench(runs: int = 3, epochs: int = 5, train_epochs: int = 20, latency_ca
             gflops = course_epoch_flops(flops, row) / row["epoch_s"] / 1e9
             row.update(achieved_gflops=round(gflops, 1), fraction_of_matmul=round(gflops / matmul["gflops"], 3))
             report["batch_sweep"].append(row)
-            log(f"  batch {size}: {row['epoch_s']:.3f} s/epoch, {gflops:.0f} GFLOP/s = "
-                f"{row['fraction_of_matmul']:.1%} of the matmul")
+            log(
+                f"  batch {size}: {row['epoch_s']:.3f} s/epoch, {gflops:.0f} GFLOP/s = "
+                f"{row['fraction_of_matmul']:.1%} of the matmul"
+            )
     report["targets"] = check_targets(report, judge)
     return report
 
@@ -300,8 +393,7 @@ def _per_run(report: dict[str, Any]) -> dict[str, list[float | None]]:
     """Each target's figure in every run, as far as the report holds them (older reports keep fewer:
     then the one figure they have stands for every run: the highest memory of all runs, the median
     matrix product)."""
-    pipelines, training, latency, flops = (report["pipelines"], report["training"], report["latency"],
-                                           report["flops"])
+    pipelines, training, latency, flops = (report["pipelines"], report["training"], report["latency"], report["flops"])
     runs = report["config"]["runs"]
     course = pipelines[flops["pipeline"]]
     speedups: list[float | None] = [None] * runs
@@ -345,18 +437,45 @@ def check_targets(report: dict[str, Any], judge: bool = True) -> list[dict[str, 
             return judged >= target if at_least else judged <= target
 
         verdicts = [met(v) for v in per_run[key]]
-        rows.append({"name": name, "value": value, "scaled": scaled_value(value), "target": target,
-                     "at_least": at_least, "unit": unit, "met": met(value), "per_run": per_run[key],
-                     "runs_met": sum(v is True for v in verdicts) if judge else None,
-                     "runs_judged": sum(v is not None for v in verdicts) if judge else None})
+        rows.append(
+            {
+                "name": name,
+                "value": value,
+                "scaled": scaled_value(value),
+                "target": target,
+                "at_least": at_least,
+                "unit": unit,
+                "met": met(value),
+                "per_run": per_run[key],
+                "runs_met": sum(v is True for v in verdicts) if judge else None,
+                "runs_judged": sum(v is not None for v in verdicts) if judge else None,
+            }
+        )
 
     # the pipeline alone (same model, same compile), as the target asks; the course's compile adds more
-    add("speedup", "course tf.data vs ImageDataGenerator, same compile, per epoch",
-        report.get("speedup_tfdata_only", report.get("speedup_vs_seed")), True, "x")
-    add("train_wall_s", f"{report['training']['epochs']}-epoch training, whole process", report["training"]["wall_s"],
-        False, " s", timed=True)
-    add("latency_ms", "one-image prediction latency (predict_one), median",
-        report["latency"]["predict_one"]["median_ms"], False, " ms", timed=True)
+    add(
+        "speedup",
+        "course tf.data vs ImageDataGenerator, same compile, per epoch",
+        report.get("speedup_tfdata_only", report.get("speedup_vs_seed")),
+        True,
+        "x",
+    )
+    add(
+        "train_wall_s",
+        f"{report['training']['epochs']}-epoch training, whole process",
+        report["training"]["wall_s"],
+        False,
+        " s",
+        timed=True,
+    )
+    add(
+        "latency_ms",
+        "one-image prediction latency (predict_one), median",
+        report["latency"]["predict_one"]["median_ms"],
+        False,
+        " ms",
+        timed=True,
+    )
     peak = report["training"]["peak_rss_mb"]
     add("peak_rss_gb", "training peak memory (RSS)", None if peak is None else round(peak / 1024, 2), False, " GB")
     add("flops_fraction", "training FLOP/s / float32 matmul FLOP/s", report["flops"]["fraction_of_matmul"], True, "")

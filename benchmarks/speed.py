@@ -34,8 +34,9 @@ MIN_ACCURACY, MAX_RATIO = 0.992, 3.0
 
 def train(recipe: str, seed: int, out: Path) -> tuple[float, float | None]:
     """Wall seconds and CPU seconds (user + system) of one whole ``python -m helpers train`` process."""
-    run = run_process([sys.executable, "-m", "helpers", "train", "--recipe", recipe, "--seed", str(seed),
-                       "--out", str(out)], _env())
+    run = run_process(
+        [sys.executable, "-m", "helpers", "train", "--recipe", recipe, "--seed", str(seed), "--out", str(out)], _env()
+    )
     return round(run["wall_s"], 1), run["cpu_s"]
 
 
@@ -52,33 +53,49 @@ def score(models: dict[str, Path], tarball: Path | None, scratch: Path) -> dict[
 
     images, labels = read_holdout(tarball or fetch(scratch))
     images = (images.astype(np.float32) / 255)[..., np.newaxis]
-    return {name: round(evaluate_model(load_model(path), images, labels.astype(np.int64))["accuracy"], 4)
-            for name, path in models.items()}
+    return {
+        name: round(evaluate_model(load_model(path), images, labels.astype(np.int64))["accuracy"], 4)
+        for name, path in models.items()
+    }
 
 
 def markdown(report: dict[str, Any]) -> str:
     """The report as Markdown: what ran where, one row per seed, the spread and whether every target was met."""
     m, s = report["machine"], report["summary"]
-    lines = ["# Improved recipe vs reference: time and MNIST hold-out accuracy", "",
-             f"- commit `{report['commit']}`{' (with local changes)' if report['dirty'] else ''}, {report['date']}",
-             f"- command: `{report['command']}`",
-             f"- machine: {m['cpu']}, {m['cpu_count']} CPUs, {m['system']}, Python {m['python']}, "
-             + ", ".join(f"{k} {v}" for k, v in m["versions"].items()) + f"; load average {m['load_average']}",
-             f"- hold-out: the 10,000 MNIST test digits, each model scored once; targets: accuracy >= "
-             f"{MIN_ACCURACY:.1%}, time <= {MAX_RATIO:g}x the reference's (whole processes, run back to back; "
-             "wall time is the target; CPU time, all threads, is shown too: it moves less when other programs "
-             "share the machine)", "",
-             "| seed | reference s | improved s | ratio | CPU s: reference, improved | CPU ratio | "
-             "reference hold-out | improved hold-out | targets met |",
-             "|---:|---:|---:|---:|---:|---:|---:|---:|---|"]
+    lines = [
+        "# Improved recipe vs reference: time and MNIST hold-out accuracy",
+        "",
+        f"- commit `{report['commit']}`{' (with local changes)' if report['dirty'] else ''}, {report['date']}",
+        f"- command: `{report['command']}`",
+        f"- machine: {m['cpu']}, {m['cpu_count']} CPUs, {m['system']}, Python {m['python']}, "
+        + ", ".join(f"{k} {v}" for k, v in m["versions"].items())
+        + f"; load average {m['load_average']}",
+        f"- hold-out: the 10,000 MNIST test digits, each model scored once; targets: accuracy >= "
+        f"{MIN_ACCURACY:.1%}, time <= {MAX_RATIO:g}x the reference's (whole processes, run back to back; "
+        "wall time is the target; CPU time, all threads, is shown too: it moves less when other programs "
+        "share the machine)",
+        "",
+        "| seed | reference s | improved s | ratio | CPU s: reference, improved | CPU ratio | "
+        "reference hold-out | improved hold-out | targets met |",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|---|",
+    ]
     for r in report["runs"]:
-        cpu = (f"{r['reference_cpu_s']:.0f}, {r['improved_cpu_s']:.0f} | {r['cpu_ratio']:.2f}" if "cpu_ratio" in r
-               else "- | -")
-        lines.append(f"| {r['seed']} | {r['reference_s']:.0f} | {r['improved_s']:.0f} | {r['ratio']:.2f} | {cpu} | "
-                     f"{r['reference_accuracy']:.4f} | {r['improved_accuracy']:.4f} | {'yes' if r['met'] else 'NO'} |")
-    lines += ["", f"Improved hold-out accuracy: mean {s['accuracy_mean']:.4f}, min {s['accuracy_min']:.4f}, "
-              f"max {s['accuracy_max']:.4f}. Time ratio: mean {s['ratio_mean']:.2f}, max {s['ratio_max']:.2f}. "
-              f"All targets met on every seed: {'yes' if s['all_met'] else 'NO'}.", ""]
+        cpu = (
+            f"{r['reference_cpu_s']:.0f}, {r['improved_cpu_s']:.0f} | {r['cpu_ratio']:.2f}"
+            if "cpu_ratio" in r
+            else "- | -"
+        )
+        lines.append(
+            f"| {r['seed']} | {r['reference_s']:.0f} | {r['improved_s']:.0f} | {r['ratio']:.2f} | {cpu} | "
+            f"{r['reference_accuracy']:.4f} | {r['improved_accuracy']:.4f} | {'yes' if r['met'] else 'NO'} |"
+        )
+    lines += [
+        "",
+        f"Improved hold-out accuracy: mean {s['accuracy_mean']:.4f}, min {s['accuracy_min']:.4f}, "
+        f"max {s['accuracy_max']:.4f}. Time ratio: mean {s['ratio_mean']:.2f}, max {s['ratio_max']:.2f}. "
+        f"All targets met on every seed: {'yes' if s['all_met'] else 'NO'}.",
+        "",
+    ]
     return "\n".join(lines)
 
 
@@ -112,11 +129,21 @@ def main(argv: list[str] | None = None) -> int:
         row["improved_accuracy"] = scores[f"improved_{row['seed']}"]
         row["met"] = row["improved_accuracy"] >= MIN_ACCURACY and row["ratio"] <= MAX_RATIO
     accuracies, ratios = [r["improved_accuracy"] for r in runs], [r["ratio"] for r in runs]
-    summary = {"accuracy_mean": round(sum(accuracies) / len(runs), 4), "accuracy_min": min(accuracies),
-               "accuracy_max": max(accuracies), "ratio_mean": round(sum(ratios) / len(runs), 3),
-               "ratio_max": max(ratios), "all_met": all(r["met"] for r in runs)}
-    report = {**record, "machine": machine_info(), "targets": {"min_accuracy": MIN_ACCURACY, "max_ratio": MAX_RATIO},
-              "runs": runs, "summary": summary}
+    summary = {
+        "accuracy_mean": round(sum(accuracies) / len(runs), 4),
+        "accuracy_min": min(accuracies),
+        "accuracy_max": max(accuracies),
+        "ratio_mean": round(sum(ratios) / len(runs), 3),
+        "ratio_max": max(ratios),
+        "all_met": all(r["met"] for r in runs),
+    }
+    report = {
+        **record,
+        "machine": machine_info(),
+        "targets": {"min_accuracy": MIN_ACCURACY, "max_ratio": MAX_RATIO},
+        "runs": runs,
+        "summary": summary,
+    }
     args.out_dir.mkdir(parents=True, exist_ok=True)
     (args.out_dir / "speed.json").write_text(json.dumps(report, indent=1) + "\n")
     (args.out_dir / "speed.md").write_text(markdown(report))

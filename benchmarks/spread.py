@@ -97,9 +97,8 @@ def part_reference() -> dict[str, Any]:
     from sklearn.neighbors import NearestNeighbors
 
     from helpers.data import load_arrays, load_dataset
-    from helpers.evaluation import evaluate_model, most_confused_pairs
+    from helpers.evaluation import evaluate_model, most_confused_pairs, predict_one
     from helpers.explain import feature_maps, first_layer_filters, layer_activations
-    from helpers.evaluation import predict_one
     from helpers.paths import TEST_DIR
     from helpers.playground import canvas_to_steps, paper_drawing, top_predictions
     from helpers.training import train_reference
@@ -149,8 +148,9 @@ def part_reference() -> dict[str, Any]:
         "ref.test_accuracy": float(keras_accuracy),
         "ref.test_loss": float(keras_loss),
         "ref.loss_vs_keras": abs(result["loss"] - keras_loss),
-        "ref.clipped_over_exact": float(np.max(-np.log(np.clip(result["probabilities"][np.arange(len(labels)), labels],
-                                                               1e-7, 1.0)) - image_loss)),
+        "ref.clipped_over_exact": float(
+            np.max(-np.log(np.clip(result["probabilities"][np.arange(len(labels)), labels], 1e-7, 1.0)) - image_loss)
+        ),
         "ref.underflows": int(np.sum(result["probabilities"][np.arange(len(labels)), labels] < 1e-7)),
         "ref.mistakes_share_of_loss": float(image_loss[mistakes].sum() / image_loss.sum()),
         "ref.min_recall": float(min(recalls)),
@@ -182,8 +182,14 @@ def part_tiny() -> dict[str, Any]:
     def train_tiny(train_images, test_images):  # as notebook 02 writes it
         keras.backend.clear_session()
         keras.utils.set_random_seed(course_seed())
-        model = keras.Sequential([keras.Input(shape=(28, 28)), layers.Flatten(),
-                                  layers.Dense(64, activation="relu"), layers.Dense(10, activation="softmax")])
+        model = keras.Sequential(
+            [
+                keras.Input(shape=(28, 28)),
+                layers.Flatten(),
+                layers.Dense(64, activation="relu"),
+                layers.Dense(10, activation="softmax"),
+            ]
+        )
         model.compile(optimizer="adam", loss="categorical_crossentropy", metrics=["accuracy"])
         history = model.fit(train_images, keras.utils.to_categorical(labels, 10), epochs=1, batch_size=32, verbose=0)
         _, test_accuracy = model.evaluate(test_images, keras.utils.to_categorical(test_labels, 10), verbose=0)
@@ -191,8 +197,12 @@ def part_tiny() -> dict[str, Any]:
 
     raw_loss, raw_accuracy = train_tiny(raw, raw_test)
     scaled_loss, scaled_accuracy = train_tiny(scaled, scaled_test)
-    return {"tiny.loss_ratio": raw_loss / scaled_loss, "tiny.accuracy_gain": scaled_accuracy - raw_accuracy,
-            "tiny.raw_accuracy": raw_accuracy, "tiny.scaled_accuracy": scaled_accuracy}
+    return {
+        "tiny.loss_ratio": raw_loss / scaled_loss,
+        "tiny.accuracy_gain": scaled_accuracy - raw_accuracy,
+        "tiny.raw_accuracy": raw_accuracy,
+        "tiny.scaled_accuracy": scaled_accuracy,
+    }
 
 
 def part_playground() -> dict[str, Any]:
@@ -261,8 +271,15 @@ def part_ablation() -> dict[str, Any]:
         options = {**options, **change}
         model, history = train_custom(**options, epochs=12, train_size=train_size, seed=seed)
         score = evaluate_model(model, images[unseen], labels[unseen])
-        table.append({"variant": name, "val accuracy": score["accuracy"], "val loss": score["loss"],
-                      "last train loss": history["loss"][-1], "epochs run": len(history["loss"])})
+        table.append(
+            {
+                "variant": name,
+                "val accuracy": score["accuracy"],
+                "val loss": score["loss"],
+                "last train loss": history["loss"][-1],
+                "epochs run": len(history["loss"]),
+            }
+        )
     rows = {row["variant"]: row for row in table}
     baseline, full = rows["reference architecture"], rows["+ early stopping"]
     return {
@@ -283,8 +300,12 @@ def part_improved() -> dict[str, Any]:
 
     model, history = train_improved()
     result = evaluate_model(model, *load_arrays(TEST_DIR))
-    return {"improved.test_accuracy": result["accuracy"], "improved.test_loss": result["loss"],
-            "improved.epochs": len(history["loss"]), "weights_improved": _weights_digest(model)}
+    return {
+        "improved.test_accuracy": result["accuracy"],
+        "improved.test_loss": result["loss"],
+        "improved.epochs": len(history["loss"]),
+        "weights_improved": _weights_digest(model),
+    }
 
 
 def worker(part: str) -> None:
@@ -304,12 +325,13 @@ def worker(part: str) -> None:
 def run_one(seed: int, arithmetic: str, part: str) -> dict[str, Any]:
     env = {**os.environ, "COURSE_SEED": str(seed), "PYTHONHASHSEED": "0", **ARITHMETIC[arithmetic]}
     env["COURSE_MODELS_DIR"] = str(REPO / "models" / "spread")  # never touches the course's models/
-    done = subprocess.run([sys.executable, __file__, "--worker", part], capture_output=True, text=True, env=env,
-                          cwd=REPO)
+    done = subprocess.run(
+        [sys.executable, __file__, "--worker", part], capture_output=True, text=True, env=env, cwd=REPO
+    )
     lines = [line for line in done.stdout.splitlines() if line.startswith("RESULT ")]
     if done.returncode or not lines:
         raise SystemExit(f"error: part {part}, seed {seed}, {arithmetic} failed:\n{done.stderr[-3000:]}")
-    return json.loads(lines[-1][len("RESULT "):])
+    return json.loads(lines[-1][len("RESULT ") :])
 
 
 def derived(run: dict[str, Any]) -> None:
@@ -327,23 +349,33 @@ def table(runs: list[dict[str, Any]]) -> str:
         if not values:
             continue
         show = (lambda v: f"{v:.4g}") if any(isinstance(v, float) for v in values) else str
-        lines.append(f"| {notebook} | `{name}` | `{check}` | {show(min(values))} | {show(max(values))} | "
-                     f"{show(sum(values) / len(values))} | {len(values)} |")
-    header = ["| run | seed | arithmetic | reference weights | ref. test accuracy | improved test accuracy |",
-              "|---|---:|---|---|---:|---:|"]
+        lines.append(
+            f"| {notebook} | `{name}` | `{check}` | {show(min(values))} | {show(max(values))} | "
+            f"{show(sum(values) / len(values))} | {len(values)} |"
+        )
+    header = [
+        "| run | seed | arithmetic | reference weights | ref. test accuracy | improved test accuracy |",
+        "|---|---:|---|---|---:|---:|",
+    ]
     for i, run in enumerate(runs, start=1):
         improved = f"{run['improved.test_accuracy']:.4f}" if "improved.test_accuracy" in run else "-"
         reference = f"{run['ref.test_accuracy']:.4f}" if "ref.test_accuracy" in run else "-"
-        header.append(f"| {i} | {run['seed']} | {run['arithmetic']} | {run.get('weights', '-')} | {reference} | "
-                      f"{improved} |")
+        header.append(
+            f"| {i} | {run['seed']} | {run['arithmetic']} | {run.get('weights', '-')} | {reference} | {improved} |"
+        )
     return "\n".join(header) + "\n\n" + "\n".join(lines) + "\n"
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--seeds", type=int, nargs="+", default=[42, 1, 2, 3, 4])
-    parser.add_argument("--perturb", nargs="*", default=["onednn-off", "one-thread"], choices=list(ARITHMETIC)[1:],
-                        help="arithmetic changes, each run with seed 42 (the first seed)")
+    parser.add_argument(
+        "--perturb",
+        nargs="*",
+        default=["onednn-off", "one-thread"],
+        choices=list(ARITHMETIC)[1:],
+        help="arithmetic changes, each run with seed 42 (the first seed)",
+    )
     parser.add_argument("--parts", nargs="+", default=list(PARTS), choices=PARTS)
     parser.add_argument("--out", type=Path, default=REPO / "benchmarks" / "results" / "spread" / "spread.json")
     parser.add_argument("--table", type=Path, help="print the table of a saved result and stop")
@@ -366,10 +398,12 @@ def main(argv: list[str] | None = None) -> int:
             run.update(figures)
             derived(run)
             print(f"{figures[f'seconds.{part}']:.0f} s", flush=True)
-            report = {"created": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
-                      "command": " ".join([Path(sys.argv[0]).name, *(argv if argv is not None else sys.argv[1:])]),
-                      "machine": f"{platform.machine()}, {os.cpu_count()} CPUs, {platform.system()}",
-                      "runs": list(runs.values())}
+            report = {
+                "created": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+                "command": " ".join([Path(sys.argv[0]).name, *(argv if argv is not None else sys.argv[1:])]),
+                "machine": f"{platform.machine()}, {os.cpu_count()} CPUs, {platform.system()}",
+                "runs": list(runs.values()),
+            }
             args.out.parent.mkdir(parents=True, exist_ok=True)
             args.out.write_text(json.dumps(report, indent=1) + "\n")
             args.out.with_suffix(".md").write_text(table(report["runs"]))

@@ -37,8 +37,12 @@ def time_calls(call: Callable[[], object], calls: int, warmup: int = 5) -> dict[
         call()
         times.append((time.perf_counter() - started) * 1000)
     times.sort()
-    return {"median_ms": round(median(times), 3), "p90_ms": round(times[int(0.9 * (len(times) - 1))], 3),
-            "min_ms": round(times[0], 3), "calls": calls}
+    return {
+        "median_ms": round(median(times), 3),
+        "p90_ms": round(times[int(0.9 * (len(times) - 1))], 3),
+        "min_ms": round(times[0], 3),
+        "calls": calls,
+    }
 
 
 def steady_epoch_seconds(epoch_ends: list[float], started: float) -> list[float]:
@@ -63,8 +67,16 @@ VARIANTS = {
 }
 
 
-def worker_epochs(pipeline: str, train_dir: str, test_dir: str, epochs: int, batch_size: int = 32,
-                  seed: int = 42, save: str | None = None, variant: str = "") -> dict[str, Any]:
+def worker_epochs(
+    pipeline: str,
+    train_dir: str,
+    test_dir: str,
+    epochs: int,
+    batch_size: int = 32,
+    seed: int = 42,
+    save: str | None = None,
+    variant: str = "",
+) -> dict[str, Any]:
     """Train the seed's CNN ``epochs`` epochs fed by ``pipeline`` and time every epoch (validation on the
     test split included, as the seed's ``fit`` does).  A ``variant`` of the course pipeline changes one
     setting (``VARIANTS``), to measure what it is worth."""
@@ -107,28 +119,47 @@ def worker_epochs(pipeline: str, train_dir: str, test_dir: str, epochs: int, bat
 
     started = time.perf_counter()
     if pipeline == "course" and not variant:  # exactly the course's training code
-        model, history = train_reference(train_dir, test_dir, epochs=epochs, seed=seed, batch_size=batch_size,
-                                         on_epoch_end=mark_epoch_end)
+        model, history = train_reference(
+            train_dir, test_dir, epochs=epochs, seed=seed, batch_size=batch_size, on_epoch_end=mark_epoch_end
+        )
     else:
         model = compile_reference(build_cnn(), **({"steps_per_execution": 1} if pipeline in ("seed", "tfdata") else {}))
         if variant == "xla":
-            model.compile(optimizer=model.optimizer, loss=model.loss, metrics=["accuracy"],
-                          steps_per_execution=model.steps_per_execution, jit_compile=True)
+            model.compile(
+                optimizer=model.optimizer,
+                loss=model.loss,
+                metrics=["accuracy"],
+                steps_per_execution=model.steps_per_execution,
+                jit_compile=True,
+            )
         timer = epoch_callback(mark_epoch_end)
         if train_data is None:
-            fitted = model.fit(train_images, keras.utils.to_categorical(train_labels), batch_size=batch_size, epochs=epochs,
-                               validation_data=val_data, shuffle=True, verbose=0, callbacks=[timer])
+            fitted = model.fit(
+                train_images,
+                keras.utils.to_categorical(train_labels),
+                batch_size=batch_size,
+                epochs=epochs,
+                validation_data=val_data,
+                shuffle=True,
+                verbose=0,
+                callbacks=[timer],
+            )
         else:
-            fitted = model.fit(train_data, epochs=epochs, validation_data=val_data, verbose=0, callbacks=[timer],
-                               shuffle=False)
+            fitted = model.fit(
+                train_data, epochs=epochs, validation_data=val_data, verbose=0, callbacks=[timer], shuffle=False
+            )
         history = fitted.history
     if save:
         from helpers.model_files import save_model_files
 
         save_model_files(model, save, history)
     return {
-        "pipeline": pipeline, "variant": variant, "epochs": epochs, "batch_size": batch_size,
-        "train_images": int(len(train_labels)), "val_images": int(len(val_labels)),
+        "pipeline": pipeline,
+        "variant": variant,
+        "epochs": epochs,
+        "batch_size": batch_size,
+        "train_images": int(len(train_labels)),
+        "val_images": int(len(val_labels)),
         "first_epoch_s": round(epoch_ends[0] - started, 4),
         "epoch_seconds": [round(t, 4) for t in steady_epoch_seconds(epoch_ends, started)],
         "val_accuracy": float(history["val_accuracy"][-1]),
@@ -171,8 +202,12 @@ def worker_latency(test_dir: str, calls: int, repeats: int) -> dict[str, Any]:
         started = time.perf_counter()
         predict_probabilities(model, images)
         seconds.append(time.perf_counter() - started)
-    result["batched"] = {"images": int(len(images)), "batch_size": 256, "repeats": repeats,
-                         "images_per_s": round(len(images) / median(seconds), 1)}
+    result["batched"] = {
+        "images": int(len(images)),
+        "batch_size": 256,
+        "repeats": repeats,
+        "images_per_s": round(len(images) / median(seconds), 1),
+    }
     return result
 
 
@@ -205,6 +240,7 @@ def worker_matmul(size: int, repeats: int) -> dict[str, Any]:
         key_a, key_b = jax.random.split(jax.random.PRNGKey(0))
         a = jax.random.normal(key_a, (size, size), jnp.float32)
         b = jax.random.normal(key_b, (size, size), jnp.float32)
+
         def timed(precision: str | None) -> list[float]:
             product = jax.jit(lambda a, b: jnp.matmul(a, b, precision=precision))
             product(a, b).block_until_ready()
@@ -224,15 +260,29 @@ def worker_matmul(size: int, repeats: int) -> dict[str, Any]:
             # do there); "highest" is strict float32 arithmetic, several times slower: report both.
             precision = "float32 inputs, TF32 products (XLA default, as the layers use)"
             strict = timed("highest")
-            return {"size": size, "repeats": repeats, "gflops": round(flops / median(seconds) / 1e9, 1),
-                    "strict_float32_gflops": round(flops / median(strict) / 1e9, 1),
-                    "library": library, "device": device, "precision": precision}
-    return {"size": size, "repeats": repeats, "gflops": round(flops / median(seconds) / 1e9, 1),
-            "library": library, "device": device, "precision": precision}
+            return {
+                "size": size,
+                "repeats": repeats,
+                "gflops": round(flops / median(seconds) / 1e9, 1),
+                "strict_float32_gflops": round(flops / median(strict) / 1e9, 1),
+                "library": library,
+                "device": device,
+                "precision": precision,
+            }
+    return {
+        "size": size,
+        "repeats": repeats,
+        "gflops": round(flops / median(seconds) / 1e9, 1),
+        "library": library,
+        "device": device,
+        "precision": precision,
+    }
 
 
 WORKERS: dict[str, Callable[..., dict[str, Any]]] = {
-    "epochs": worker_epochs, "latency": worker_latency, "matmul": worker_matmul,
+    "epochs": worker_epochs,
+    "latency": worker_latency,
+    "matmul": worker_matmul,
 }
 
 

@@ -23,11 +23,13 @@ Property = Callable[[Any], bool]
 
 def _safely(test: Property) -> Property:
     """``test``, answering ``False`` instead of raising for an answer of the wrong kind."""
+
     def prop(answer: Any) -> bool:
         try:
             return bool(test(answer))
         except Exception:  # a list for a number, a string for an array...: simply not right
             return False
+
     return prop
 
 
@@ -112,8 +114,13 @@ def nb05_patience_stops(val_loss: Sequence[float], patiences: Sequence[int] = (1
     True
     """
     truth = {int(p): nb05_early_stopping(val_loss, p) for p in patiences}
-    return _safely(lambda answer: isinstance(answer, Mapping) and set(answer) == set(truth)
-                   and all(_pair(answer[p]) == truth[p] for p in truth))
+    return _safely(
+        lambda answer: (
+            isinstance(answer, Mapping)
+            and set(answer) == set(truth)
+            and all(_pair(answer[p]) == truth[p] for p in truth)
+        )
+    )
 
 
 def nb05_accuracy_stops(val_accuracy: Sequence[float], patience: int = 3) -> Property:
@@ -179,8 +186,9 @@ def nb07_expected_mistakes(predictions: np.ndarray, labels: np.ndarray, grid: in
     return _safely(lambda answer: not isinstance(answer, bool) and abs(float(answer) - truth) < 1e-6)
 
 
-def nb07_human_review(confidence: np.ndarray, predictions: np.ndarray, labels: np.ndarray,
-                      threshold: float) -> Property:
+def nb07_human_review(
+    confidence: np.ndarray, predictions: np.ndarray, labels: np.ndarray, threshold: float
+) -> Property:
     """Property of ``(images below the confidence threshold, mistakes among them)``.
 
     >>> nb07_human_review(np.array([0.5, 0.99, 0.6]), np.array([1, 2, 3]), np.array([1, 0, 0]), 0.9)((2, 1))
@@ -207,8 +215,9 @@ def nb08_model_input_of(paper: np.ndarray) -> Property:
     from helpers.playground import canvas_to_steps
 
     truth = canvas_to_steps(paper)["centred 28x28"]
-    return _safely(lambda answer: np.shape(np.squeeze(answer)) == truth.shape
-                   and np.allclose(np.squeeze(answer), truth, atol=1e-6))
+    return _safely(
+        lambda answer: np.shape(np.squeeze(answer)) == truth.shape and np.allclose(np.squeeze(answer), truth, atol=1e-6)
+    )
 
 
 def nb08_correct_per_digit(labels: np.ndarray, predictions: np.ndarray) -> Property:
@@ -239,6 +248,7 @@ def nb09_conv1_value(model: Any, image: np.ndarray, channel: int, row: int, col:
     (True, False)
     """
     from helpers.explain import feature_maps
+
     keras_value = float(feature_maps(model, image, ["conv1"])["conv1"][row, col, channel])
     return lambda answer: bool(np.isclose(float(answer), keras_value, rtol=1e-5, atol=1e-7))
 
@@ -247,11 +257,13 @@ def nb09_smoother_saliency(model: Any, image: np.ndarray) -> Callable[[Any], boo
     """09, exercise 2: right for a ``(28, 28)`` saliency map of ``image`` at least 10% smoother (mean jump between
     neighbouring pixels) than the plain ``saliency_map(model, image)``."""
     from helpers.explain import saliency_map
+
     plain = _roughness(saliency_map(model, image))
 
     def smoother(answer: Any) -> bool:
         values = np.asarray(answer, dtype=float)
         return values.shape == (28, 28) and _roughness(values) < 0.9 * plain
+
     return smoother
 
 
@@ -262,10 +274,13 @@ def nb11_same_weights(reference: Sequence[np.ndarray]) -> Callable[[Any], bool]:
     >>> same([np.zeros(3)]), same([np.ones(3)]), same([])
     (True, False, False)
     """
+
     def same(answer: Any) -> bool:
         answer = list(answer)
         return len(answer) == len(reference) and all(
-            np.shape(a) == np.shape(b) and np.allclose(a, b, atol=1e-5) for a, b in zip(answer, reference))
+            np.shape(a) == np.shape(b) and np.allclose(a, b, atol=1e-5) for a, b in zip(answer, reference)
+        )
+
     return same
 
 
@@ -273,6 +288,7 @@ def nb10_changed_by_shifts(improved: Any, images: np.ndarray) -> Callable[[Any],
     """10, exercise 2: right for the number of ``images`` whose predicted digit changes when the improved
     committee reads them without its 8 one-pixel shifts (its two members averaged on the digit as it stands)."""
     from helpers.model import average_models
+
     members = [improved.get_layer(f"improved_cnn_{m}") for m in (1, 2)]
     unshifted = average_models(members, name="answer_key_no_shifts")
     shifted_answers = improved.predict(images, verbose=0).argmax(axis=1)

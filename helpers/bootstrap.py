@@ -12,9 +12,18 @@ import sys
 from pathlib import Path
 
 # module -> package to install when it is missing (a platform's own copy is kept, unless MINIMUM says otherwise)
-NEEDED = {"tensorflow": "tensorflow", "keras": "keras", "numpy": "numpy", "matplotlib": "matplotlib",
-          "seaborn": "seaborn", "sklearn": "scikit-learn", "PIL": "pillow", "h5py": "h5py",
-          "ipywidgets": "ipywidgets", "anywidget": "anywidget"}
+NEEDED = {
+    "tensorflow": "tensorflow",
+    "keras": "keras",
+    "numpy": "numpy",
+    "matplotlib": "matplotlib",
+    "seaborn": "seaborn",
+    "sklearn": "scikit-learn",
+    "PIL": "pillow",
+    "h5py": "h5py",
+    "ipywidgets": "ipywidgets",
+    "anywidget": "anywidget",
+}
 
 # package -> the oldest version the course trusts; an older platform copy is replaced by the course's pin.
 # Keras before 3.11.3 let an .h5 file run its own code even in safe mode (CVE-2025-9905).
@@ -64,8 +73,11 @@ def pinned(requirements: Path, packages: list[str] | None = None, python: str | 
     target = {"python_version": python, "python_full_version": f"{python}.0"} if python else None
     lines = [line.split("#")[0].strip() for line in requirements.read_text().splitlines()]
     found = [Requirement(line) for line in lines if line]
-    return [f"{r.name}{r.specifier}" for r in found
-            if (packages is None or r.name in packages) and (not r.marker or r.marker.evaluate(target))]
+    return [
+        f"{r.name}{r.specifier}"
+        for r in found
+        if (packages is None or r.name in packages) and (not r.marker or r.marker.evaluate(target))
+    ]
 
 
 def finish_setup(course: str | os.PathLike) -> list[str]:
@@ -89,6 +101,8 @@ def finish_setup(course: str | os.PathLike) -> list[str]:
     print(f"The course is in {course}; installed: {', '.join(install) or 'nothing (the platform has every package)'}")
     stale = [package for package in install if package in MINIMUM and package in sys.modules]
     if stale:
-        print(f"{', '.join(stale)} was already imported in its old version: restart the session (Colab: Runtime > "
-              f"Restart session) and run this cell again.")
+        print(
+            f"{', '.join(stale)} was already imported in its old version: restart the session (Colab: Runtime > "
+            f"Restart session) and run this cell again."
+        )
     return install

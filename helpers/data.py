@@ -18,9 +18,24 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 from helpers.errors import CourseError
 from helpers.paths import BUNDLED_DATASET, TEST_DIR, TRAIN_DIR, display_path
 
-__all__ = ["BUNDLED_DATASET", "TRAIN_DIR", "TEST_DIR", "IMAGE_SIZE", "NUM_CLASSES", "IMAGE_EXTENSIONS", "resolve_split",
-           "list_images", "read_image", "unit_pixels", "files_signature", "load_arrays", "arrays_dataset",
-           "load_dataset", "seed_generators", "summarize_dataset"]
+__all__ = [
+    "BUNDLED_DATASET",
+    "TRAIN_DIR",
+    "TEST_DIR",
+    "IMAGE_SIZE",
+    "NUM_CLASSES",
+    "IMAGE_EXTENSIONS",
+    "resolve_split",
+    "list_images",
+    "read_image",
+    "unit_pixels",
+    "files_signature",
+    "load_arrays",
+    "arrays_dataset",
+    "load_dataset",
+    "seed_generators",
+    "summarize_dataset",
+]
 
 IMAGE_SIZE = 28
 NUM_CLASSES = 10
@@ -62,8 +77,10 @@ def resolve_split(path: Path | str, split: str = "test") -> Path:
         return _existing_folder(folder / split)
     others = [name for name in ("train", "test") if (folder / name).is_dir()]
     if others:
-        raise CourseError(f"no {split}/ folder in {folder} (it holds {', '.join(o + '/' for o in others)}; "
-                          f"a dataset root holds train/ and test/)")
+        raise CourseError(
+            f"no {split}/ folder in {folder} (it holds {', '.join(o + '/' for o in others)}; "
+            f"a dataset root holds train/ and test/)"
+        )
     return folder
 
 
@@ -88,10 +105,13 @@ def list_images(split_dir: Path | str) -> list[tuple[Path, int]]:
     for class_dir in class_dirs:
         if class_dir.name not in CLASS_NAMES:
             if class_dir.name in ("train", "test"):
-                raise CourseError(f"{folder} holds {class_dir.name}/: give it as a dataset root, or give a "
-                                  f"split folder of class folders 0..9")
-            raise CourseError(f"class folder names must be digits 0..9, found {class_dir} "
-                              f"(name {ascii(class_dir.name)})")
+                raise CourseError(
+                    f"{folder} holds {class_dir.name}/: give it as a dataset root, or give a "
+                    f"split folder of class folders 0..9"
+                )
+            raise CourseError(
+                f"class folder names must be digits 0..9, found {class_dir} (name {ascii(class_dir.name)})"
+            )
         files = [p for p in _visible(class_dir) if p.is_file()]
         if not files:
             raise CourseError(f"no images in class folder {class_dir}")
@@ -156,8 +176,10 @@ def unit_pixels(pixels: Any, name: str = "pixels") -> np.ndarray:
     if not np.issubdtype(array.dtype, np.floating):
         raise CourseError(f"{name}: pixels of dtype {array.dtype} are not numbers")
     if array.size and not (np.isfinite(array).all() and array.min() >= 0.0 and array.max() <= 1.0):
-        raise CourseError(f"{name}: float pixels must lie in [0, 1], found {np.nanmin(array):g}..{np.nanmax(array):g} "
-                          f"(for 0..255 values use dtype uint8, or divide by 255)")
+        raise CourseError(
+            f"{name}: float pixels must lie in [0, 1], found {np.nanmin(array):g}..{np.nanmax(array):g} "
+            f"(for 0..255 values use dtype uint8, or divide by 255)"
+        )
     return array.astype(np.float32)
 
 
@@ -222,8 +244,9 @@ def files_signature(folder: Path | str) -> tuple[str, tuple[tuple[Any, ...], ...
                 continue
             try:
                 info = entry.stat()
-                files.append((f"{sub.name}/{entry.name}", info.st_size, info.st_mtime_ns, info.st_ctime_ns,
-                              info.st_ino))
+                files.append(
+                    (f"{sub.name}/{entry.name}", info.st_size, info.st_mtime_ns, info.st_ctime_ns, info.st_ino)
+                )
             except OSError:  # a broken link: list_images names it
                 files.append((f"{sub.name}/{entry.name}", None, None, None, None))
     return str(folder.resolve()), tuple(files)
@@ -237,8 +260,9 @@ def _load_uint8(signature: tuple[str, tuple], size: int) -> tuple[np.ndarray, np
     return images, labels, tuple(str(path) for path, _ in pairs)
 
 
-def load_arrays(split_dir: Path | str, size: int = IMAGE_SIZE, return_paths: bool = False,
-                normalize: bool = True) -> tuple[np.ndarray, ...]:
+def load_arrays(
+    split_dir: Path | str, size: int = IMAGE_SIZE, return_paths: bool = False, normalize: bool = True
+) -> tuple[np.ndarray, ...]:
     """A split folder as ``images`` ``(n, 28, 28, 1)`` in [0, 1] (or uint8), ``labels`` (and paths); cached.
 
     >>> images, labels = load_arrays(TEST_DIR)
@@ -254,12 +278,19 @@ def load_arrays(split_dir: Path | str, size: int = IMAGE_SIZE, return_paths: boo
     return images, labels.copy()
 
 
-def arrays_dataset(images: np.ndarray, labels: np.ndarray, batch_size: int = 32, shuffle: bool = False,
-                   seed: int = 42, categorical: bool = True) -> Any:
+def arrays_dataset(
+    images: np.ndarray,
+    labels: np.ndarray,
+    batch_size: int = 32,
+    shuffle: bool = False,
+    seed: int = 42,
+    categorical: bool = True,
+) -> Any:
     """Images and integer labels -> a cached, batched ``tf.data.Dataset`` (labels one-hot or integers), shuffled
     every epoch if asked; one thread prepares batches, no autotuner: its threads slow a 2-core CPU (README)."""
     import keras
     import tensorflow as tf
+
     targets = keras.utils.to_categorical(labels, NUM_CLASSES) if categorical else np.asarray(labels)
     dataset = tf.data.Dataset.from_tensor_slices((images, targets)).cache()
     if shuffle:
@@ -270,22 +301,30 @@ def arrays_dataset(images: np.ndarray, labels: np.ndarray, batch_size: int = 32,
     return dataset.batch(batch_size).prefetch(2).with_options(options)
 
 
-def load_dataset(split_dir: Path | str, batch_size: int = 32, shuffle: bool = False,
-                 seed: int = 42, categorical: bool = True) -> Any:
+def load_dataset(
+    split_dir: Path | str, batch_size: int = 32, shuffle: bool = False, seed: int = 42, categorical: bool = True
+) -> Any:
     """A split folder (``load_arrays``) as a ``tf.data.Dataset`` of ``(images, labels)`` (``arrays_dataset``)."""
     images, labels = load_arrays(split_dir)
     return arrays_dataset(images, labels, batch_size, shuffle, seed, categorical)
 
 
-def seed_generators(train_dir: Path | str = TRAIN_DIR, test_dir: Path | str = TEST_DIR,
-                    batch_size: int = 32, seed: int = 42) -> tuple[Any, Any]:
+def seed_generators(
+    train_dir: Path | str = TRAIN_DIR, test_dir: Path | str = TEST_DIR, batch_size: int = 32, seed: int = 42
+) -> tuple[Any, Any]:
     """The seed's ``ImageDataGenerator(rescale=1/255).flow_from_directory`` pair ``(train_flow, test_flow)``."""
     import tensorflow as tf
+
     for folder in (train_dir, test_dir):
         list_images(folder)  # clear errors before Keras sees the folder
     generator = tf.keras.preprocessing.image.ImageDataGenerator(rescale=1.0 / 255)
-    options = dict(target_size=(IMAGE_SIZE, IMAGE_SIZE), color_mode="grayscale", class_mode="categorical",
-                   batch_size=batch_size, classes=[str(d) for d in range(NUM_CLASSES)])
+    options = dict(
+        target_size=(IMAGE_SIZE, IMAGE_SIZE),
+        color_mode="grayscale",
+        class_mode="categorical",
+        batch_size=batch_size,
+        classes=[str(d) for d in range(NUM_CLASSES)],
+    )
     train_flow = generator.flow_from_directory(str(train_dir), shuffle=True, seed=seed, **options)
     test_flow = generator.flow_from_directory(str(test_dir), shuffle=False, **options)
     return train_flow, test_flow

@@ -30,6 +30,7 @@ def log_probabilities(model: Any, images: np.ndarray, batch_size: int = 256) -> 
     """``log p`` of every class ``(n, 10)`` from the logits under a softmax ``Dense`` last layer, as Keras's
     loss does (exact even where ``p`` is 0.0 in float32); ``None`` for any other last layer (a committee)."""
     import keras
+
     last = model.layers[-1]
     activation = getattr(last, "activation", None)
     if not isinstance(last, keras.layers.Dense) or getattr(activation, "__name__", "") != "softmax":
@@ -41,8 +42,9 @@ def log_probabilities(model: Any, images: np.ndarray, batch_size: int = 256) -> 
     return shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
 
 
-def cross_entropy(labels: np.ndarray, probabilities: np.ndarray | None = None,
-                  log_probs: np.ndarray | None = None) -> np.ndarray:
+def cross_entropy(
+    labels: np.ndarray, probabilities: np.ndarray | None = None, log_probs: np.ndarray | None = None
+) -> np.ndarray:
     """``-log p(true digit)`` of every image, from ``log_probs``, else ``probabilities`` clipped at 1e-7, as Keras.
 
     >>> cross_entropy(np.array([0, 1]), np.array([[0.5, 0.5], [0.0, 1.0]])).round(4).tolist()
@@ -60,21 +62,31 @@ def cross_entropy(labels: np.ndarray, probabilities: np.ndarray | None = None,
 def confusion(labels: np.ndarray, predictions: np.ndarray) -> np.ndarray:
     """The 10x10 confusion matrix: row = true digit, column = predicted digit (scikit-learn)."""
     from sklearn.metrics import confusion_matrix
+
     return confusion_matrix(labels, predictions, labels=list(range(NUM_CLASSES)))
 
 
 def per_class_report(labels: np.ndarray, predictions: np.ndarray) -> dict[str, Any]:
     """Precision, recall, F1 and support per digit, plus averages (scikit-learn's ``classification_report``)."""
     from sklearn.metrics import classification_report
-    return classification_report(labels, predictions, labels=list(range(NUM_CLASSES)), target_names=CLASS_NAMES,
-                                 output_dict=True, zero_division=0)
+
+    return classification_report(
+        labels,
+        predictions,
+        labels=list(range(NUM_CLASSES)),
+        target_names=CLASS_NAMES,
+        output_dict=True,
+        zero_division=0,
+    )
 
 
 def report_text(labels: np.ndarray, predictions: np.ndarray) -> str:
     """The same report as a printable table."""
     from sklearn.metrics import classification_report
-    return classification_report(labels, predictions, labels=list(range(NUM_CLASSES)), target_names=CLASS_NAMES,
-                                 digits=4, zero_division=0)
+
+    return classification_report(
+        labels, predictions, labels=list(range(NUM_CLASSES)), target_names=CLASS_NAMES, digits=4, zero_division=0
+    )
 
 
 def misclassified(labels: np.ndarray, predictions: np.ndarray) -> np.ndarray:

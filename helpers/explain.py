@@ -29,6 +29,7 @@ def _layer(model: Any, layer_name: str) -> Any:
 def _submodel(model: Any, outputs: Any) -> Any:
     """A model from the input of ``model`` to ``outputs`` (one layer output or a list of them)."""
     import keras
+
     return keras.Model(inputs=model.inputs[0], outputs=outputs)
 
 
@@ -50,6 +51,7 @@ def _class_scores(model: Any, features: Any) -> Any:
     """The class scores from the last layer's input: its logits for a softmax ``Dense``, else log probabilities."""
     import keras
     import tensorflow as tf
+
     last = model.layers[-1]
     if isinstance(last, keras.layers.Dense) and last.get_config().get("activation") == "softmax":
         return tf.matmul(features, last.kernel) + last.bias
@@ -60,6 +62,7 @@ def _forward(model: Any, x: Any, tape: Any = None, watch_after: str | None = Non
     """Run the layers but the last on ``x``: ``(output of watch_after, watched by tape, or None; the last layer's
     input)``.  One path from input to score: between two of a loaded model's graph copies a gradient is None."""
     import keras
+
     if not isinstance(model, keras.Sequential):
         raise CourseError(f"saliency and Grad-CAM need a keras.Sequential model, got {type(model).__name__}")
     watched = None
@@ -75,6 +78,7 @@ def _forward(model: Any, x: Any, tape: Any = None, watch_after: str | None = Non
 def _centre_and_stride(model: Any, layer_name: str) -> tuple[float, float]:
     """``(offset, stride)``: cell ``k`` of ``layer_name``'s maps is centred on input pixel ``offset + stride * k``."""
     import keras
+
     offset, stride = 0.0, 1.0
     for layer in model.layers:
         if isinstance(layer, (keras.layers.Conv2D, keras.layers.MaxPooling2D, keras.layers.AveragePooling2D)):
@@ -118,9 +122,11 @@ def feature_maps(model: Any, image: np.ndarray, layer_names: Sequence[str] | Non
     """The activations of one image after each named layer (default: every ``Conv2D`` and ``MaxPooling2D``),
     as ``{layer name: array (height, width, channels)}`` in layer order."""
     import keras
+
     if layer_names is None:
-        layer_names = [layer.name for layer in model.layers
-                       if isinstance(layer, (keras.layers.Conv2D, keras.layers.MaxPooling2D))]
+        layer_names = [
+            layer.name for layer in model.layers if isinstance(layer, (keras.layers.Conv2D, keras.layers.MaxPooling2D))
+        ]
     layer_names = list(layer_names)
     if not layer_names:
         raise CourseError(f"model {model.name!r} has no Conv2D or MaxPooling2D layer")
@@ -139,11 +145,18 @@ def layer_activations(model: Any, images: np.ndarray, layer_name: str = "dense",
 
 
 # --- which pixels drove a prediction --------------------------------------------------------------
-def saliency_map(model: Any, image: np.ndarray, class_index: int | None = None, smooth_samples: int = 0,
-                 noise: float = 0.15, seed: int = 42) -> np.ndarray:
+def saliency_map(
+    model: Any,
+    image: np.ndarray,
+    class_index: int | None = None,
+    smooth_samples: int = 0,
+    noise: float = 0.15,
+    seed: int = 42,
+) -> np.ndarray:
     """``|d logit / d pixel|`` of the class (default: the predicted digit) as a ``(28, 28)`` map in [0, 1];
     with ``smooth_samples > 0``, *SmoothGrad*: the mean over that many noisy copies of the image."""
     import tensorflow as tf
+
     x = _one_image(image)
     if class_index is None:
         class_index = int(np.argmax(np.asarray(model(x, training=False))[0]))
@@ -165,6 +178,7 @@ def grad_cam(model: Any, image: np.ndarray, layer_name: str = "conv2", class_ind
     """Grad-CAM: where the feature maps of ``layer_name`` support the class (default: the predicted digit),
     as a ``(28, 28)`` heatmap in [0, 1]."""
     import tensorflow as tf
+
     layer = _layer(model, layer_name)
     if len(layer.output.shape) != 4:
         raise CourseError(f"layer {layer_name!r} has no 2-D feature maps; pick a Conv2D or pooling layer")
@@ -191,10 +205,12 @@ def embed_2d(activations: np.ndarray, method: str = "pca", seed: int = 42) -> np
     data = np.asarray(activations, dtype=np.float32).reshape(len(activations), -1)
     if method == "pca":
         from sklearn.decomposition import PCA
+
         return PCA(n_components=2, random_state=seed).fit_transform(data)
     if method == "tsne":
         from sklearn.manifold import TSNE
         from threadpoolctl import threadpool_limits
+
         perplexity = min(30.0, (len(data) - 1) / 3)
         tsne = TSNE(n_components=2, init="pca", perplexity=perplexity, random_state=seed)
         # one thread, same result: on a busy 2-core CPU OpenMP threads made 200 points take 13 s instead of 0.6 s
@@ -224,13 +240,15 @@ def plot_filters(kernels: np.ndarray, title: str = "First-layer filters (3x3 ker
     return fig
 
 
-def plot_feature_maps(maps: dict[str, np.ndarray], max_channels: int = 8,
-                      title: str = "Feature maps, first channels of each layer") -> Figure:
+def plot_feature_maps(
+    maps: dict[str, np.ndarray], max_channels: int = 8, title: str = "Feature maps, first channels of each layer"
+) -> Figure:
     """One row per layer of ``feature_maps(...)``: its first ``max_channels`` channels on one scale per layer,
     with a colorbar; after ReLU the maps are >= 0 (``HEAT_CMAP``), else signed (``SIGNED_CMAP``)."""
     names = list(maps)
-    fig, axes = plt.subplots(len(names), max_channels, figsize=(max_channels * 1.0 + 2.0, len(names) * 1.15 + 0.5),
-                             squeeze=False)
+    fig, axes = plt.subplots(
+        len(names), max_channels, figsize=(max_channels * 1.0 + 2.0, len(names) * 1.15 + 0.5), squeeze=False
+    )
     for row, name in enumerate(names):
         values = np.asarray(maps[name])
         shown, top = values[..., :max_channels], float(np.abs(values[..., :max_channels]).max()) or 1.0
@@ -245,8 +263,9 @@ def plot_feature_maps(maps: dict[str, np.ndarray], max_channels: int = 8,
             else:
                 ax.axis("off")
         height, width, channels = values.shape
-        axes[row, 0].set_ylabel(f"{name}\n{height}x{width}x{channels}", rotation=0, labelpad=32, fontsize=8,
-                                va="center")
+        axes[row, 0].set_ylabel(
+            f"{name}\n{height}x{width}x{channels}", rotation=0, labelpad=32, fontsize=8, va="center"
+        )
     fig.suptitle(title)
     fig.tight_layout()
     for row in range(len(names)):
@@ -254,8 +273,13 @@ def plot_feature_maps(maps: dict[str, np.ndarray], max_channels: int = 8,
     return fig
 
 
-def plot_saliency(image: np.ndarray, saliency: np.ndarray, gradcam: np.ndarray | None = None,
-                  title: str = "Which pixels drove the prediction", gradcam_label: str = "Grad-CAM (conv2)") -> Figure:
+def plot_saliency(
+    image: np.ndarray,
+    saliency: np.ndarray,
+    gradcam: np.ndarray | None = None,
+    title: str = "Which pixels drove the prediction",
+    gradcam_label: str = "Grad-CAM (conv2)",
+) -> Figure:
     """The digit (grayscale), its saliency map, its Grad-CAM map (if given) and the last map laid over the digit
     (faded where weak); maps in magma on one 0-1 scale, each with a colorbar."""
     digit = np.asarray(image).reshape(28, 28)
@@ -277,11 +301,18 @@ def plot_saliency(image: np.ndarray, saliency: np.ndarray, gradcam: np.ndarray |
     return fig
 
 
-def plot_embedding(points: np.ndarray, labels: np.ndarray, title: str = "Dense-layer activations in 2-D",
-                   xlabel: str = "component 1", ylabel: str = "component 2",
-                   highlight: np.ndarray | None = None, highlight_label: str = "mistakes") -> Figure:
+def plot_embedding(
+    points: np.ndarray,
+    labels: np.ndarray,
+    title: str = "Dense-layer activations in 2-D",
+    xlabel: str = "component 1",
+    ylabel: str = "component 2",
+    highlight: np.ndarray | None = None,
+    highlight_label: str = "mistakes",
+) -> Figure:
     """2-D points coloured and labelled by digit; the indices in ``highlight`` marked with black crosses."""
     import matplotlib.patheffects as effects
+
     points, labels = np.asarray(points), np.asarray(labels)
     fig, ax = plt.subplots(figsize=(6.2, 5.0))
     colors = plt.get_cmap("tab10")
@@ -291,12 +322,28 @@ def plot_embedding(points: np.ndarray, labels: np.ndarray, title: str = "Dense-l
             continue
         ax.scatter(mine[:, 0], mine[:, 1], s=5, alpha=0.6, color=colors(digit), label=str(digit))
         x, y = np.median(mine, axis=0)
-        ax.text(x, y, str(digit), fontsize=14, fontweight="bold", ha="center", va="center", color=colors(digit),
-                path_effects=[effects.withStroke(linewidth=3, foreground="white")])
+        ax.text(
+            x,
+            y,
+            str(digit),
+            fontsize=14,
+            fontweight="bold",
+            ha="center",
+            va="center",
+            color=colors(digit),
+            path_effects=[effects.withStroke(linewidth=3, foreground="white")],
+        )
     if highlight is not None and len(highlight):
         marked = points[np.asarray(highlight)]
-        ax.scatter(marked[:, 0], marked[:, 1], s=22, marker="x", color="black", linewidths=1,
-                   label=f"{highlight_label} ({len(marked)})")
+        ax.scatter(
+            marked[:, 0],
+            marked[:, 1],
+            s=22,
+            marker="x",
+            color="black",
+            linewidths=1,
+            label=f"{highlight_label} ({len(marked)})",
+        )
     ax.set(title=title, xlabel=xlabel, ylabel=ylabel)
     ax.legend(title="digit", loc="center left", bbox_to_anchor=(1.0, 0.5), markerscale=3, fontsize=8, frameon=False)
     fig.tight_layout()

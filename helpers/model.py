@@ -24,15 +24,25 @@ def augmentation_layers(rotation_degrees: float = 15, shift: float = 0.1, zoom: 
     """Random rotations, shifts and zooms as Keras preprocessing layers (active only while training)."""
     import keras
     from keras import layers
-    return keras.Sequential([
-        layers.RandomRotation(rotation_degrees / 360, fill_mode="constant", seed=seed, name="rotate"),
-        layers.RandomTranslation(shift, shift, fill_mode="constant", seed=seed + 1, name="shift"),
-        layers.RandomZoom(zoom, fill_mode="constant", seed=seed + 2, name="zoom"),
-    ], name="augment")
+
+    return keras.Sequential(
+        [
+            layers.RandomRotation(rotation_degrees / 360, fill_mode="constant", seed=seed, name="rotate"),
+            layers.RandomTranslation(shift, shift, fill_mode="constant", seed=seed + 1, name="shift"),
+            layers.RandomZoom(zoom, fill_mode="constant", seed=seed + 2, name="zoom"),
+        ],
+        name="augment",
+    )
 
 
-def build_custom_cnn(filters: tuple[int, int] = (32, 64), dense_units: int = 128, dropout: float = 0.0,
-                     batch_norm: bool = False, augment: bool = False, name: str = "custom_cnn") -> Any:
+def build_custom_cnn(
+    filters: tuple[int, int] = (32, 64),
+    dense_units: int = 128,
+    dropout: float = 0.0,
+    batch_norm: bool = False,
+    augment: bool = False,
+    name: str = "custom_cnn",
+) -> Any:
     """The seed's architecture with knobs (notebooks 08, 10): filters, Dense units, dropout, batch norm, augmentation.
 
     >>> build_custom_cnn().count_params()
@@ -40,6 +50,7 @@ def build_custom_cnn(filters: tuple[int, int] = (32, 64), dense_units: int = 128
     """
     import keras
     from keras import layers
+
     stack: list[Any] = [keras.Input(shape=(IMAGE_SIZE, IMAGE_SIZE, 1), name="digit")]
     if augment:
         stack.append(augmentation_layers())
@@ -66,18 +77,25 @@ def build_improved_cnn(name: str = "improved_cnn", seed: int = 42) -> Any:
     from keras import layers
 
     def conv(filters: int, label: str, pool: bool = False) -> list[Any]:
-        return [layers.Conv2D(filters, (3, 3), use_bias=False, name=f"conv{label}"),
-                *([layers.MaxPooling2D((2, 2), name=f"pool{label[0]}")] if pool else []),
-                layers.BatchNormalization(name=f"bn{label}"), layers.ReLU(name=f"relu{label}")]
+        return [
+            layers.Conv2D(filters, (3, 3), use_bias=False, name=f"conv{label}"),
+            *([layers.MaxPooling2D((2, 2), name=f"pool{label[0]}")] if pool else []),
+            layers.BatchNormalization(name=f"bn{label}"),
+            layers.ReLU(name=f"relu{label}"),
+        ]
 
     return keras.Sequential(
         [
             keras.Input(shape=(IMAGE_SIZE, IMAGE_SIZE, 1), name="digit"),
             augmentation_layers(seed=seed),
-            *conv(32, "1", pool=True), *conv(64, "2a"), *conv(64, "2b", pool=True),
-            layers.Flatten(name="flatten"), layers.Dropout(0.2, name="dropout1"),
+            *conv(32, "1", pool=True),
+            *conv(64, "2a"),
+            *conv(64, "2b", pool=True),
+            layers.Flatten(name="flatten"),
+            layers.Dropout(0.2, name="dropout1"),
             layers.Dense(128, use_bias=False, name="dense"),
-            layers.BatchNormalization(name="bn_dense"), layers.ReLU(name="relu_dense"),
+            layers.BatchNormalization(name="bn_dense"),
+            layers.ReLU(name="relu_dense"),
             layers.Dropout(0.3, name="dropout2"),
             layers.Dense(NUM_CLASSES, activation="softmax", name="probabilities"),
         ],
@@ -95,6 +113,7 @@ def average_models(members: list[Any], name: str = "mnist_cnn_improved", shifts:
     ``shifts`` also over the digit moved one pixel in each of 8 directions (``SHIFTS``, test-time augmentation)."""
     import keras
     from keras import layers
+
     inputs = keras.Input(shape=(IMAGE_SIZE, IMAGE_SIZE, 1), name="digit")
     views = [inputs]
     if shifts:

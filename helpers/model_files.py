@@ -57,8 +57,12 @@ def model_set_paths(keras_path: Path | str) -> dict[str, Path]:
     """The four files of a run by kind: ``models/x.keras`` -> ``.keras``, ``.h5``, ``.history.json``, ``.meta.json``."""
     keras_path = Path(keras_path)
     stem = keras_path.with_suffix("")
-    return {"keras": keras_path, "h5": keras_path.with_suffix(".h5"),
-            "history": stem.with_name(stem.name + ".history.json"), "meta": stem.with_name(stem.name + ".meta.json")}
+    return {
+        "keras": keras_path,
+        "h5": keras_path.with_suffix(".h5"),
+        "history": stem.with_name(stem.name + ".history.json"),
+        "meta": stem.with_name(stem.name + ".meta.json"),
+    }
 
 
 def check_output_path(path: Path | str, suffixes: tuple[str, ...] = MODEL_SUFFIXES) -> Path:
@@ -80,6 +84,7 @@ def _quiet_keras_logs():
     logger.setLevel(logging.ERROR)
     try:
         import absl.logging
+
         verbosity = absl.logging.get_verbosity()
         absl.logging.set_verbosity(absl.logging.ERROR)
     except ImportError:  # pragma: no cover
@@ -188,8 +193,9 @@ def save_model(model: Any, path: Path | str) -> Path:
     return _move_into_place(_stage_model(model, path), path)
 
 
-def save_model_files(model: Any, keras_path: Path | str, history: dict | None = None,
-                     meta: dict | None = None) -> dict[str, Path]:
+def save_model_files(
+    model: Any, keras_path: Path | str, history: dict | None = None, meta: dict | None = None
+) -> dict[str, Path]:
     """Save ``.keras``, ``.h5`` and, if given, history and metadata as one set, all or none; the paths by kind."""
     targets = model_set_paths(check_output_path(keras_path, (".keras",)))
     targets["keras"].parent.mkdir(parents=True, exist_ok=True)
@@ -252,6 +258,7 @@ def load_model(path: Path | str) -> Any:
     with a one-line ``CourseError`` naming the file when the file is at fault."""
     path = check_model_file(path)
     import keras
+
     try:
         with _quiet_keras_logs():
             model = keras.models.load_model(path, compile=True, safe_mode=True)

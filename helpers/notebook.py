@@ -22,18 +22,23 @@ def setup_notebook(seed: int | None = None) -> int:
     warnings.filterwarnings("ignore", message=r"`shuffle=True` was passed")
     warnings.filterwarnings("ignore", message=r".*HDF5 file via `model.save\(\)`")
     import matplotlib.pyplot as plt
+
     from helpers.style import STYLE
+
     plt.rcParams.update(STYLE)
     from helpers.training import set_seed
+
     return set_seed(seed)
 
 
 def environment_report() -> dict[str, Any]:
     """Versions of Python and the course's libraries, and the devices TensorFlow found."""
     import tensorflow as tf
+
     versions = {"python": platform.python_version()}
-    found = package_versions(("tensorflow", "keras", "numpy", "matplotlib", "seaborn", "scikit-learn", "ipywidgets",
-                              "jupyterlab", "nbval"))
+    found = package_versions(
+        ("tensorflow", "keras", "numpy", "matplotlib", "seaborn", "scikit-learn", "ipywidgets", "jupyterlab", "nbval")
+    )
     versions.update({name: version or "not installed" for name, version in found.items()})
     gpus = tf.config.list_physical_devices("GPU")
     versions["devices"] = f"{len(gpus)} GPU(s)" if gpus else "CPU only"
@@ -64,8 +69,10 @@ def expect(condition: object, message: str) -> None:
         return
     if strict():
         raise AssertionError(message)
-    print(f"Warning: {message}\n(The notebook goes on: the text around this cell describes the original run.)",
-          file=sys.stderr)
+    print(
+        f"Warning: {message}\n(The notebook goes on: the text around this cell describes the original run.)",
+        file=sys.stderr,
+    )
 
 
 def normalise(value: Any) -> str:

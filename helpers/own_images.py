@@ -15,8 +15,9 @@ MAX_UPLOAD_BYTES = 5 * 1024 * 1024
 STEP_NAMES = ("grayscale", "inverted", "cropped", "fitted 20x20", "centred 28x28")
 
 
-def image_from_bytes(data: bytes, name: str = "upload", max_bytes: int = MAX_UPLOAD_BYTES,
-                     max_pixels: int = MAX_IMAGE_PIXELS) -> Image.Image:
+def image_from_bytes(
+    data: bytes, name: str = "upload", max_bytes: int = MAX_UPLOAD_BYTES, max_pixels: int = MAX_IMAGE_PIXELS
+) -> Image.Image:
     """Decode uploaded bytes as an image; ``CourseError`` naming ``name`` for empty, too large or non-image data."""
     if not data:
         raise CourseError(f"empty file (0 bytes): {name}")
@@ -80,8 +81,9 @@ def _grayscale(image: Image.Image | np.ndarray, name: str) -> np.ndarray:
     return array
 
 
-def mnist_steps(image: Image.Image | np.ndarray, threshold: float = 0.2,
-                name: str = "the image") -> dict[str, np.ndarray]:
+def mnist_steps(
+    image: Image.Image | np.ndarray, threshold: float = 0.2, name: str = "the image"
+) -> dict[str, np.ndarray]:
     """Every preprocessing step (``STEP_NAMES``) as arrays in [0, 1]; the last is the model input.  An array's
     pixel scale comes from its dtype (``unit_pixels``); one with colour channels is read as an image."""
     gray = _grayscale(image, name)
@@ -99,8 +101,11 @@ def mnist_steps(image: Image.Image | np.ndarray, threshold: float = 0.2,
         raise CourseError(f"no digit found in {name}: nothing stands out from the background")
     cropped = stretched.crop(box)
     scale = 20.0 / max(cropped.size)
-    fitted = _as_array(cropped.resize((max(1, round(cropped.width * scale)), max(1, round(cropped.height * scale))),
-                                      Image.Resampling.LANCZOS))
+    fitted = _as_array(
+        cropped.resize(
+            (max(1, round(cropped.width * scale)), max(1, round(cropped.height * scale))), Image.Resampling.LANCZOS
+        )
+    )
     centred = np.zeros((28, 28), dtype=np.float32)
     total = fitted.sum()
     if total == 0:
@@ -109,7 +114,7 @@ def mnist_steps(image: Image.Image | np.ndarray, threshold: float = 0.2,
     col_com = (fitted.sum(axis=0) @ np.arange(fitted.shape[1])) / total
     top = int(np.clip(round(13.5 - row_com), 0, 28 - fitted.shape[0]))
     left = int(np.clip(round(13.5 - col_com), 0, 28 - fitted.shape[1]))
-    centred[top:top + fitted.shape[0], left:left + fitted.shape[1]] = fitted
+    centred[top : top + fitted.shape[0], left : left + fitted.shape[1]] = fitted
     return dict(zip(STEP_NAMES, (gray, _as_array(inverted), _as_array(cropped), fitted, np.clip(centred, 0, 1))))
 
 

@@ -28,8 +28,10 @@ def find_repo_root(start: Path | None = None) -> Path:
     for folder in [start, *start.parents]:
         if _is_course(folder):
             return folder
-    raise CourseError(f"cannot find the course's folder (one holding pyproject.toml and data/) above {start}: "
-                      f"use helpers from a clone of the course (pip install -e .), or set {ROOT_VARIABLE} to it")
+    raise CourseError(
+        f"cannot find the course's folder (one holding pyproject.toml and data/) above {start}: "
+        f"use helpers from a clone of the course (pip install -e .), or set {ROOT_VARIABLE} to it"
+    )
 
 
 def course_root() -> Path:

@@ -19,13 +19,26 @@ from helpers.training import train_custom
 SHOW_OPTIONS = ("all", "misclassified", "correct")
 
 #: The playground's starting values: the reference architecture, trained briefly (seconds on a laptop CPU).
-PLAYGROUND_DEFAULTS: dict[str, Any] = {"conv1": 32, "conv2": 64, "dense_units": 128, "dropout": 0.0,
-                                       "learning_rate": 1e-3, "epochs": 3, "train_size": 2000}
+PLAYGROUND_DEFAULTS: dict[str, Any] = {
+    "conv1": 32,
+    "conv2": 64,
+    "dense_units": 128,
+    "dropout": 0.0,
+    "learning_rate": 1e-3,
+    "epochs": 3,
+    "train_size": 2000,
+}
 
 #: The smallest and largest value each playground setting accepts.
 PLAYGROUND_LIMITS: dict[str, tuple[float, float]] = {
-    "conv1": (4, 128), "conv2": (4, 128), "dense_units": (8, 512), "dropout": (0.0, 0.8),
-    "learning_rate": (1e-5, 0.1), "epochs": (1, 30), "train_size": (200, 8000)}
+    "conv1": (4, 128),
+    "conv2": (4, 128),
+    "dense_units": (8, 512),
+    "dropout": (0.0, 0.8),
+    "learning_rate": (1e-5, 0.1),
+    "epochs": (1, 30),
+    "train_size": (200, 8000),
+}
 
 
 # ----------------------------------------------------------------------------------------- predictions
@@ -38,12 +51,11 @@ def top_predictions(probabilities: Sequence[float] | np.ndarray, k: int = 3) -> 
     p = np.asarray(probabilities, dtype=np.float64).reshape(-1)
     if p.shape != (NUM_CLASSES,):
         raise CourseError(f"expected {NUM_CLASSES} class probabilities, got shape {np.shape(probabilities)}")
-    order = np.argsort(-p, kind="stable")[:max(1, int(k))]
+    order = np.argsort(-p, kind="stable")[: max(1, int(k))]
     return [(int(d), float(p[d])) for d in order]
 
 
-def describe_prediction(probabilities: Sequence[float] | np.ndarray, true_label: int | None = None,
-                        k: int = 3) -> str:
+def describe_prediction(probabilities: Sequence[float] | np.ndarray, true_label: int | None = None, k: int = 3) -> str:
     """One line for a prediction: the best guess, its confidence, the runners-up and, if known, the truth.
 
     >>> describe_prediction([0.01, 0, 0, 0, 0, 0, 0, 0.97, 0, 0.02], true_label=7)
@@ -59,8 +71,9 @@ def describe_prediction(probabilities: Sequence[float] | np.ndarray, true_label:
 
 
 # ------------------------------------------------------------------------------------------- explorer
-def explorer_indices(labels: np.ndarray, predictions: np.ndarray, show: str = "all",
-                     digit: int | None = None) -> np.ndarray:
+def explorer_indices(
+    labels: np.ndarray, predictions: np.ndarray, show: str = "all", digit: int | None = None
+) -> np.ndarray:
     """Indices of the test digits to show (one of ``SHOW_OPTIONS``) of true label ``digit`` (``None``: any).
 
     >>> explorer_indices(np.array([3, 3, 5, 7]), np.array([3, 5, 5, 1]), "misclassified")
@@ -89,8 +102,12 @@ def metrics_from_probabilities(probabilities: np.ndarray, labels: np.ndarray) ->
     """``accuracy``, ``loss``, ``n`` and ``misclassified`` (a count) of probabilities against integer labels."""
     probabilities, labels = np.asarray(probabilities, dtype=np.float64), np.asarray(labels)
     wrong = int(np.sum(probabilities.argmax(axis=1) != labels))
-    return {"n": int(len(labels)), "accuracy": 1.0 - wrong / len(labels),
-            "loss": float(cross_entropy(labels, probabilities).mean()), "misclassified": wrong}
+    return {
+        "n": int(len(labels)),
+        "accuracy": 1.0 - wrong / len(labels),
+        "loss": float(cross_entropy(labels, probabilities).mean()),
+        "misclassified": wrong,
+    }
 
 
 # ------------------------------------------------------------------------------------------ your image
@@ -150,39 +167,63 @@ def canvas_to_input(rgba: np.ndarray) -> np.ndarray:
     return canvas_to_steps(rgba)["centred 28x28"][..., np.newaxis].astype(np.float32)
 
 
-def paper_drawing(image: np.ndarray, size: int = 280, offset: tuple[int, int] = (0, 0),
-                  ink: float = 1.0) -> np.ndarray:
+def paper_drawing(image: np.ndarray, size: int = 280, offset: tuple[int, int] = (0, 0), ink: float = 1.0) -> np.ndarray:
     """A 28x28 digit redrawn as dark ink on white paper, ``size`` x ``size`` RGBA, moved by ``offset`` pixels."""
     digit = unit_pixels(np.reshape(image, (28, 28)), "the digit")
     side = int(size * 0.6)
-    big = np.asarray(Image.fromarray((digit * 255).astype(np.uint8)).resize((side, side), Image.Resampling.BILINEAR),
-                     dtype=np.float32) / 255.0
+    big = (
+        np.asarray(
+            Image.fromarray((digit * 255).astype(np.uint8)).resize((side, side), Image.Resampling.BILINEAR),
+            dtype=np.float32,
+        )
+        / 255.0
+    )
     page = np.ones((size, size), dtype=np.float32)
     top = int(np.clip((size - side) // 2 + offset[0], 0, size - side))
     left = int(np.clip((size - side) // 2 + offset[1], 0, size - side))
-    page[top:top + side, left:left + side] -= big * float(np.clip(ink, 0.0, 1.0))
+    page[top : top + side, left : left + side] -= big * float(np.clip(ink, 0.0, 1.0))
     gray = np.clip(page * 255, 0, 255).astype(np.uint8)
     return np.dstack([gray, gray, gray, np.full_like(gray, 255)])
 
 
 # -------------------------------------------------------------------------------- hyperparameter playground
-def playground_settings_to_kwargs(conv1: int = 32, conv2: int = 64, dense_units: int = 128, dropout: float = 0.0,
-                                  learning_rate: float = 1e-3, epochs: int = 3, train_size: int = 2000,
-                                  seed: int = 42) -> dict[str, Any]:
+def playground_settings_to_kwargs(
+    conv1: int = 32,
+    conv2: int = 64,
+    dense_units: int = 128,
+    dropout: float = 0.0,
+    learning_rate: float = 1e-3,
+    epochs: int = 3,
+    train_size: int = 2000,
+    seed: int = 42,
+) -> dict[str, Any]:
     """The playground's widget values, checked against ``PLAYGROUND_LIMITS`` -> ``train_custom`` arguments.
 
     >>> playground_settings_to_kwargs(conv1=8, conv2=16, epochs=1, train_size=200)["filters"]
     (8, 16)
     """
-    values = {"conv1": conv1, "conv2": conv2, "dense_units": dense_units, "dropout": dropout,
-              "learning_rate": learning_rate, "epochs": epochs, "train_size": train_size}
+    values = {
+        "conv1": conv1,
+        "conv2": conv2,
+        "dense_units": dense_units,
+        "dropout": dropout,
+        "learning_rate": learning_rate,
+        "epochs": epochs,
+        "train_size": train_size,
+    }
     for name, value in values.items():
         low, high = PLAYGROUND_LIMITS[name]
         if not isinstance(value, (int, float, np.integer, np.floating)) or not low <= value <= high:
             raise CourseError(f"{name} must be between {low:g} and {high:g}; got {value!r}")
-    return {"filters": (int(conv1), int(conv2)), "dense_units": int(dense_units), "dropout": float(dropout),
-            "learning_rate": float(learning_rate), "epochs": int(epochs), "train_size": int(train_size),
-            "seed": int(seed)}
+    return {
+        "filters": (int(conv1), int(conv2)),
+        "dense_units": int(dense_units),
+        "dropout": float(dropout),
+        "learning_rate": float(learning_rate),
+        "epochs": int(epochs),
+        "train_size": int(train_size),
+        "seed": int(seed),
+    }
 
 
 def plural(count: int, word: str) -> str:
@@ -193,27 +234,41 @@ def plural(count: int, word: str) -> str:
 def describe_settings(kwargs: Mapping[str, Any]) -> str:
     """One line for ``train_custom`` arguments: ``conv 32/64, dense 128, dropout 0.0, lr 0.001, 3 epochs ...``."""
     conv1, conv2 = kwargs["filters"]
-    return (f"conv {conv1}/{conv2}, dense {kwargs['dense_units']}, dropout {kwargs['dropout']:.1f}, "
-            f"lr {kwargs['learning_rate']:.2g}, {plural(kwargs['epochs'], 'epoch')} on {kwargs['train_size']:,} digits")
+    return (
+        f"conv {conv1}/{conv2}, dense {kwargs['dense_units']}, dropout {kwargs['dropout']:.1f}, "
+        f"lr {kwargs['learning_rate']:.2g}, {plural(kwargs['epochs'], 'epoch')} on {kwargs['train_size']:,} digits"
+    )
 
 
 def epoch_line(epoch: int, epochs: int, logs: Mapping[str, float]) -> str:
     """Progress after one epoch: ``epoch 2/3: accuracy 91.2%, validation accuracy 93.0%``."""
     text = f"epoch {epoch}/{epochs}"
-    parts = [f"{name.replace('val_', 'validation ')} {logs[name]:.1%}" for name in ("accuracy", "val_accuracy")
-             if name in logs]
+    parts = [
+        f"{name.replace('val_', 'validation ')} {logs[name]:.1%}"
+        for name in ("accuracy", "val_accuracy")
+        if name in logs
+    ]
     return text + (": " + ", ".join(parts) if parts else "")
 
 
-def train_and_evaluate(kwargs: Mapping[str, Any], test_images: np.ndarray, test_labels: np.ndarray,
-                       on_epoch_end: Callable[[int, dict[str, float]], None] | None = None,
-                       stop: Callable[[], bool] | None = None) -> dict[str, Any]:
+def train_and_evaluate(
+    kwargs: Mapping[str, Any],
+    test_images: np.ndarray,
+    test_labels: np.ndarray,
+    on_epoch_end: Callable[[int, dict[str, float]], None] | None = None,
+    stop: Callable[[], bool] | None = None,
+) -> dict[str, Any]:
     """``train_custom(**kwargs)``, then the model's test metrics, ``history``, ``epochs_run`` and ``seconds``."""
     started = time.perf_counter()
     model, history = train_custom(**kwargs, on_epoch_end=on_epoch_end, stop=stop)
     metrics = metrics_from_probabilities(predict_probabilities(model, test_images), test_labels)
-    return {"model": model, "history": history, "epochs_run": len(history.get("loss", [])),
-            "seconds": time.perf_counter() - started, **metrics}
+    return {
+        "model": model,
+        "history": history,
+        "epochs_run": len(history.get("loss", [])),
+        "seconds": time.perf_counter() - started,
+        **metrics,
+    }
 
 
 def compare_with_reference(result: Mapping[str, Any], reference: Mapping[str, float]) -> str:
@@ -224,6 +279,8 @@ def compare_with_reference(result: Mapping[str, Any], reference: Mapping[str, fl
     reference model: test accuracy 99.00%, loss 0.0400  (yours: -4.00 points of accuracy)
     """
     difference = 100 * (result["accuracy"] - reference["accuracy"])
-    return (f"your model:      test accuracy {result['accuracy']:.2%}, loss {result['loss']:.4f}\n"
-            f"reference model: test accuracy {reference['accuracy']:.2%}, loss {reference['loss']:.4f}"
-            f"  (yours: {difference:+.2f} points of accuracy)")
+    return (
+        f"your model:      test accuracy {result['accuracy']:.2%}, loss {result['loss']:.4f}\n"
+        f"reference model: test accuracy {reference['accuracy']:.2%}, loss {reference['loss']:.4f}"
+        f"  (yours: {difference:+.2f} points of accuracy)"
+    )

@@ -37,8 +37,9 @@ def plot_class_counts(counts: dict[str, int], title: str = "Images per class") -
     return _finish(fig)
 
 
-def plot_samples_per_class(images: np.ndarray, labels: np.ndarray, per_class: int = 8,
-                           title: str = "Sample digits per class") -> Figure:
+def plot_samples_per_class(
+    images: np.ndarray, labels: np.ndarray, per_class: int = 8, title: str = "Sample digits per class"
+) -> Figure:
     """A grid: one row per digit 0..9, ``per_class`` examples of it (the first ones found)."""
     fig, axes = plt.subplots(NUM_CLASSES, per_class, figsize=(per_class * 0.7, NUM_CLASSES * 0.75), dpi=DPI)
     for digit in range(NUM_CLASSES):
@@ -59,14 +60,26 @@ def plot_digit_pixels(image: np.ndarray, title: str = "One digit's pixel values 
     pixels = np.rint(unit_pixels(_image(image), "the digit") * 255).astype(int)  # the dtype says the scale
     rows, cols = np.nonzero(pixels) if pixels.any() else np.indices(pixels.shape).reshape(2, -1)
     top, left = max(rows.min() - margin, 0), max(cols.min() - margin, 0)
-    crop = pixels[top:rows.max() + margin + 1, left:cols.max() + margin + 1]
+    crop = pixels[top : rows.max() + margin + 1, left : cols.max() + margin + 1]
     fig, ax = plt.subplots(figsize=(0.34 * crop.shape[1] + 1.6, 0.34 * crop.shape[0] + 0.9), dpi=DPI)
-    shown = ax.imshow(crop, cmap=DIGIT_CMAP, vmin=0, vmax=255,
-                      extent=(left - 0.5, left + crop.shape[1] - 0.5, top + crop.shape[0] - 0.5, top - 0.5))
+    shown = ax.imshow(
+        crop,
+        cmap=DIGIT_CMAP,
+        vmin=0,
+        vmax=255,
+        extent=(left - 0.5, left + crop.shape[1] - 0.5, top + crop.shape[0] - 0.5, top - 0.5),
+    )
     for (row, col), value in np.ndenumerate(crop):
         if value:
-            ax.text(left + col, top + row, str(value), ha="center", va="center", fontsize=7,
-                    color="white" if value > 128 else "black")
+            ax.text(
+                left + col,
+                top + row,
+                str(value),
+                ha="center",
+                va="center",
+                fontsize=7,
+                color="white" if value > 128 else "black",
+            )
     ax.set_xticks(range(left, left + crop.shape[1])), ax.set_yticks(range(top, top + crop.shape[0]))
     ax.tick_params(labelsize=7)
     fig.colorbar(shown, ax=ax, shrink=0.5, label="pixel value")
@@ -83,8 +96,7 @@ def plot_pixel_histograms(raw: np.ndarray, scaled: np.ndarray) -> Figure:
     return _finish(fig)
 
 
-def plot_learning_curves(history: dict[str, Sequence[float]], title: str = "Learning curves",
-                         axes=None) -> Figure:
+def plot_learning_curves(history: dict[str, Sequence[float]], title: str = "Learning curves", axes=None) -> Figure:
     """Accuracy and loss per epoch, train vs validation, into two ``axes`` or a new figure."""
     history = getattr(history, "history", history)
     epochs = np.arange(1, len(history["loss"]) + 1)
@@ -108,20 +120,33 @@ def plot_confusion_matrix(matrix: np.ndarray, title: str = "Confusion matrix") -
     """The confusion matrix (row = true digit, column = prediction) as two seaborn heatmaps with counts: the
     diagonal (right answers) in gray, the mistakes in reds that start dark enough that a single one shows."""
     import seaborn as sns
+
     fig, ax = plt.subplots(figsize=(6.5, 5.5), dpi=DPI)
     matrix, diagonal = np.asarray(matrix), np.eye(len(matrix), dtype=bool)
     options = dict(annot=True, fmt="d", ax=ax, square=True, annot_kws={"fontsize": 8}, linewidths=0.5)
     sns.heatmap(matrix, mask=~diagonal, cmap=["0.85"], cbar=False, **options)
     errors = list(plt.get_cmap("Reds")(np.linspace(0.35, 1, 256)))  # 1 mistake: salmon, not white
-    sns.heatmap(matrix, mask=diagonal | (matrix == 0), cmap=errors, vmin=0.5, vmax=max(1, matrix[~diagonal].max()),
-                cbar_kws={"label": "mistakes (count)", "ticks": plt.MaxNLocator(integer=True)}, **options)
+    sns.heatmap(
+        matrix,
+        mask=diagonal | (matrix == 0),
+        cmap=errors,
+        vmin=0.5,
+        vmax=max(1, matrix[~diagonal].max()),
+        cbar_kws={"label": "mistakes (count)", "ticks": plt.MaxNLocator(integer=True)},
+        **options,
+    )
     ax.set(title=title, xlabel="predicted digit", ylabel="true digit")
     return _finish(fig)
 
 
-def plot_predictions(images: np.ndarray, labels: np.ndarray, predictions: np.ndarray,
-                     probabilities: np.ndarray | None = None, columns: int = 8,
-                     title: str = "Predictions (red: mistakes)") -> Figure:
+def plot_predictions(
+    images: np.ndarray,
+    labels: np.ndarray,
+    predictions: np.ndarray,
+    probabilities: np.ndarray | None = None,
+    columns: int = 8,
+    title: str = "Predictions (red: mistakes)",
+) -> Figure:
     """A grid of digits titled ``true / predicted`` (and the confidence); mistakes in red."""
     n = len(images)
     rows = max(1, int(np.ceil(n / columns)))
@@ -141,9 +166,14 @@ def plot_predictions(images: np.ndarray, labels: np.ndarray, predictions: np.nda
     return _finish(fig, title)
 
 
-def plot_confused_pairs(images: np.ndarray, labels: np.ndarray, predictions: np.ndarray,
-                        pairs: Sequence[tuple[int, int, int]], per_pair: int = 5,
-                        title: str = "Examples of the most confused pairs") -> Figure:
+def plot_confused_pairs(
+    images: np.ndarray,
+    labels: np.ndarray,
+    predictions: np.ndarray,
+    pairs: Sequence[tuple[int, int, int]],
+    per_pair: int = 5,
+    title: str = "Examples of the most confused pairs",
+) -> Figure:
     """One row per ``(true, predicted, count)`` pair of ``most_confused_pairs``, up to ``per_pair`` images each."""
     rows = max(1, len(pairs))
     fig, axes = plt.subplots(rows, per_pair, figsize=(per_pair * 1.1, rows * 1.25), dpi=DPI, squeeze=False)
@@ -162,8 +192,9 @@ def plot_confused_pairs(images: np.ndarray, labels: np.ndarray, predictions: np.
     return _finish(fig, title, fontsize=11)
 
 
-def plot_probabilities(probabilities: np.ndarray, true_label: int | None = None,
-                       title: str = "Class probabilities", ax=None) -> Figure:
+def plot_probabilities(
+    probabilities: np.ndarray, true_label: int | None = None, title: str = "Class probabilities", ax=None
+) -> Figure:
     """The 10 class probabilities of one image; the predicted bar orange, the true one outlined in green."""
     if ax is None:
         fig, ax = plt.subplots(figsize=(4.5, 2.8), dpi=DPI)
@@ -180,8 +211,9 @@ def plot_probabilities(probabilities: np.ndarray, true_label: int | None = None,
     return _finish(fig)
 
 
-def plot_image_row(images: Sequence[np.ndarray], titles: Sequence[str], title: str = "",
-                   cmap: str = DIGIT_CMAP) -> Figure:
+def plot_image_row(
+    images: Sequence[np.ndarray], titles: Sequence[str], title: str = "", cmap: str = DIGIT_CMAP
+) -> Figure:
     """A row of images with a title each (e.g. the preprocessing steps of your own digit)."""
     fig, axes = plt.subplots(1, len(images), figsize=(1.9 * len(images), 2.3), dpi=DPI, squeeze=False)
     for ax, image, name in zip(axes[0], images, titles):
@@ -191,12 +223,17 @@ def plot_image_row(images: Sequence[np.ndarray], titles: Sequence[str], title: s
     return _finish(fig, title or None)
 
 
-def plot_image_grid(rows: Sequence[Sequence[np.ndarray]], row_labels: Sequence[str], title: str = "",
-                    column_titles: Sequence[str] | None = None) -> Figure:
+def plot_image_grid(
+    rows: Sequence[Sequence[np.ndarray]],
+    row_labels: Sequence[str],
+    title: str = "",
+    column_titles: Sequence[str] | None = None,
+) -> Figure:
     """A grid of digits, one row per list in ``rows``, labelled by ``row_labels``."""
     n_rows, n_columns = len(rows), max(len(row) for row in rows)
-    fig, axes = plt.subplots(n_rows, n_columns, figsize=(n_columns * 1.0 + 0.8, n_rows * 1.05 + 0.4), dpi=DPI,
-                             squeeze=False)
+    fig, axes = plt.subplots(
+        n_rows, n_columns, figsize=(n_columns * 1.0 + 0.8, n_rows * 1.05 + 0.4), dpi=DPI, squeeze=False
+    )
     for r, (ax_row, images) in enumerate(zip(axes, rows)):
         for c, ax in enumerate(ax_row):
             ax.set_xticks([]), ax.set_yticks([])

@@ -21,9 +21,26 @@ FORMAT = 1
 MATCHED = ("recipe", "settings", "architecture", "epochs", "seed", "batch_size", "train_data", "val_data")
 
 # the layer settings that change what a model computes (names and seeds of layers do not)
-_LAYER_KEYS = ("filters", "kernel_size", "strides", "padding", "pool_size", "units", "activation", "rate",
-               "use_bias", "dilation_rate", "axis", "momentum", "epsilon", "factor", "height_factor",
-               "width_factor", "fill_mode", "target_shape")
+_LAYER_KEYS = (
+    "filters",
+    "kernel_size",
+    "strides",
+    "padding",
+    "pool_size",
+    "units",
+    "activation",
+    "rate",
+    "use_bias",
+    "dilation_rate",
+    "axis",
+    "momentum",
+    "epsilon",
+    "factor",
+    "height_factor",
+    "width_factor",
+    "fill_mode",
+    "target_shape",
+)
 
 
 def meta_path_for(model_path: Path | str) -> Path:
@@ -84,6 +101,7 @@ def package_versions(names: tuple[str, ...]) -> dict[str, str | None]:
     True
     """
     import importlib.metadata as metadata
+
     versions: dict[str, str | None] = {}
     for name in names:
         try:
@@ -95,25 +113,43 @@ def package_versions(names: tuple[str, ...]) -> dict[str, str | None]:
 
 def _arithmetic() -> dict[str, Any]:
     """How this machine computes: things that change trained weights but not the recipe."""
-    return {"machine": platform.machine(), "processor": platform.processor() or None, "system": platform.system(),
-            "cpus": os.cpu_count(), "TF_ENABLE_ONEDNN_OPTS": os.environ.get("TF_ENABLE_ONEDNN_OPTS"),
-            "TF_NUM_INTRAOP_THREADS": os.environ.get("TF_NUM_INTRAOP_THREADS")}
+    return {
+        "machine": platform.machine(),
+        "processor": platform.processor() or None,
+        "system": platform.system(),
+        "cpus": os.cpu_count(),
+        "TF_ENABLE_ONEDNN_OPTS": os.environ.get("TF_ENABLE_ONEDNN_OPTS"),
+        "TF_NUM_INTRAOP_THREADS": os.environ.get("TF_NUM_INTRAOP_THREADS"),
+    }
 
 
-def describe_run(model: Any, recipe: str, epochs: int, seed: int, batch_size: int,
-                 train_dir: Path | str | None, val_dir: Path | str | None,
-                 settings: dict[str, Any] | None = None) -> dict[str, Any]:
+def describe_run(
+    model: Any,
+    recipe: str,
+    epochs: int,
+    seed: int,
+    batch_size: int,
+    train_dir: Path | str | None,
+    val_dir: Path | str | None,
+    settings: dict[str, Any] | None = None,
+) -> dict[str, Any]:
     """The metadata of one training run: what it was (``MATCHED``; ``settings``: the rest of the recipe,
     ``helpers.recipes.training_settings``) and where it ran (for information)."""
     versions = package_versions(("tensorflow", "keras", "numpy"))
     versions["python"] = platform.python_version()
     return {
-        "format": FORMAT, "recipe": recipe, "settings": settings, "architecture": architecture(model),
+        "format": FORMAT,
+        "recipe": recipe,
+        "settings": settings,
+        "architecture": architecture(model),
         "epochs": int(epochs),
-        "seed": int(seed), "batch_size": int(batch_size), "train_data": data_fingerprint(train_dir),
+        "seed": int(seed),
+        "batch_size": int(batch_size),
+        "train_data": data_fingerprint(train_dir),
         "val_data": data_fingerprint(val_dir),
         "created": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
-        "versions": versions, "arithmetic": _arithmetic(),
+        "versions": versions,
+        "arithmetic": _arithmetic(),
     }
 
 
@@ -148,8 +184,12 @@ def mismatch(meta: dict[str, Any] | None, expected: dict[str, Any]) -> str | Non
     keys = [key for key in MATCHED if key in expected and meta.get(key) != expected[key]]
     if not keys:
         return None
-    names = {"architecture": "layers or compile settings", "train_data": "training images",
-             "val_data": "validation images", "settings": "recipe settings"}
+    names = {
+        "architecture": "layers or compile settings",
+        "train_data": "training images",
+        "val_data": "validation images",
+        "settings": "recipe settings",
+    }
 
     def show(source: dict[str, Any], other: dict[str, Any]) -> str:
         parts = []

@@ -39,6 +39,7 @@ def quiet_tensorflow() -> None:
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     with stderr_fd_silenced():
         import tensorflow as tf
+
         # the first device query is where TensorFlow looks for CUDA and may log an error on a CPU machine
         tf.config.list_physical_devices()
         import keras  # noqa: F401
@@ -50,6 +51,7 @@ def quiet_tensorflow() -> None:
     tf.get_logger().setLevel(logging.ERROR)
     try:
         import absl.logging
+
         absl.logging.set_verbosity(absl.logging.ERROR)
     except ImportError:  # pragma: no cover
         pass

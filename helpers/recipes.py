@@ -34,13 +34,28 @@ class Recipe:
     validation_fraction: float | None = None
 
 
-REFERENCE = Recipe(name="reference", epochs=20, batch_size=32, learning_rate=1e-3,
-                   summary="the original project's recipe: one CNN, Adam at 0.001, validated on the test split")
-IMPROVED = Recipe(name="improved", epochs=18, batch_size=128, learning_rate=3e-3, warmup_from=1.5e-4,
-                  warmup_epochs=1, cosine=True, label_smoothing=0.1, members=2, shifts=True,
-                  validation_fraction=0.1,
-                  summary="a committee of two regularized CNNs trained together, warm-up then cosine decay, "
-                          "labels smoothed by 0.1, answers averaged over one-pixel shifts")
+REFERENCE = Recipe(
+    name="reference",
+    epochs=20,
+    batch_size=32,
+    learning_rate=1e-3,
+    summary="the original project's recipe: one CNN, Adam at 0.001, validated on the test split",
+)
+IMPROVED = Recipe(
+    name="improved",
+    epochs=18,
+    batch_size=128,
+    learning_rate=3e-3,
+    warmup_from=1.5e-4,
+    warmup_epochs=1,
+    cosine=True,
+    label_smoothing=0.1,
+    members=2,
+    shifts=True,
+    validation_fraction=0.1,
+    summary="a committee of two regularized CNNs trained together, warm-up then cosine decay, "
+    "labels smoothed by 0.1, answers averaged over one-pixel shifts",
+)
 
 RECIPES = {recipe.name: recipe for recipe in (REFERENCE, IMPROVED)}
 RECIPE_NAMES = tuple(RECIPES)
@@ -73,8 +88,11 @@ def training_settings(recipe: str, members: int | None = None) -> dict[str, Any]
     >>> training_settings("reference")["learning_rate"]
     0.001
     """
-    settings = {key: value for key, value in asdict(get_recipe(recipe)).items()
-                if key not in ("name", "summary", "epochs", "batch_size")}
+    settings = {
+        key: value
+        for key, value in asdict(get_recipe(recipe)).items()
+        if key not in ("name", "summary", "epochs", "batch_size")
+    }
     if members is not None:
         settings["members"] = members
     return settings

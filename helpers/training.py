@@ -13,7 +13,7 @@ import numpy as np
 from helpers.data import TEST_DIR, TRAIN_DIR, arrays_dataset, load_arrays, load_dataset
 from helpers.model import average_models, build_cnn, build_custom_cnn, build_improved_cnn, stack_models
 from helpers.model_files import check_output_path, load_model, save_model_files
-from helpers.paths import EXPERIMENTS_DIR, IMPROVED_MODEL, MODELS_DIR, REFERENCE_MODEL, course_seed, display_path
+from helpers.paths import EXPERIMENTS_DIR, IMPROVED_MODEL, REFERENCE_MODEL, course_seed, display_path
 from helpers.provenance import architecture, data_fingerprint, describe_run, mismatch, read_meta
 from helpers.recipes import IMPROVED, REFERENCE, get_recipe, planned_epochs, training_settings
 
@@ -23,6 +23,7 @@ EpochHook = Callable[[int, dict[str, float]], None]
 def set_seed(seed: int | None = None) -> int:
     """Seed Python, numpy and TensorFlow with ``seed`` (default: ``course_seed()``); returns the seed used."""
     import keras
+
     seed = course_seed() if seed is None else seed
     keras.utils.set_random_seed(seed)
     return seed
@@ -34,28 +35,46 @@ def set_seed(seed: int | None = None) -> int:
 STEPS_PER_EXECUTION = 50
 
 
-def compile_reference(model: Any, learning_rate: Any = REFERENCE.learning_rate,
-                      steps_per_execution: int = STEPS_PER_EXECUTION, loss: Any = "categorical_crossentropy") -> Any:
+def compile_reference(
+    model: Any,
+    learning_rate: Any = REFERENCE.learning_rate,
+    steps_per_execution: int = STEPS_PER_EXECUTION,
+    loss: Any = "categorical_crossentropy",
+) -> Any:
     """The seed's compile step, used by every recipe: Adam, categorical cross-entropy (or ``loss``), accuracy."""
     import keras
-    model.compile(optimizer=keras.optimizers.Adam(learning_rate=learning_rate), loss=loss, metrics=["accuracy"],
-                  steps_per_execution=steps_per_execution)
+
+    model.compile(
+        optimizer=keras.optimizers.Adam(learning_rate=learning_rate),
+        loss=loss,
+        metrics=["accuracy"],
+        steps_per_execution=steps_per_execution,
+    )
     return model
 
 
 def epoch_callback(hook: EpochHook) -> Any:
     """A Keras callback that calls ``hook(epoch_number, logs)`` after each epoch (epochs count from 1)."""
     import keras
+
     return keras.callbacks.LambdaCallback(
-        on_epoch_end=lambda epoch, logs: hook(epoch + 1, {k: float(v) for k, v in (logs or {}).items()}))
+        on_epoch_end=lambda epoch, logs: hook(epoch + 1, {k: float(v) for k, v in (logs or {}).items()})
+    )
 
 
-def fit(model: Any, train_ds: Any, val_ds: Any, epochs: int, on_epoch_end: EpochHook | None = None,
-        callbacks: list[Any] | tuple[Any, ...] = ()) -> dict[str, list[float]]:
+def fit(
+    model: Any,
+    train_ds: Any,
+    val_ds: Any,
+    epochs: int,
+    on_epoch_end: EpochHook | None = None,
+    callbacks: list[Any] | tuple[Any, ...] = (),
+) -> dict[str, list[float]]:
     """The helpers' one ``model.fit``, quiet, calling ``on_epoch_end(epoch, logs)``; returns the history dict."""
     hooks = [epoch_callback(on_epoch_end)] if on_epoch_end else []
-    return model.fit(train_ds, epochs=epochs, validation_data=val_ds, verbose=0, callbacks=hooks + list(callbacks),
-                     shuffle=False).history
+    return model.fit(
+        train_ds, epochs=epochs, validation_data=val_ds, verbose=0, callbacks=hooks + list(callbacks), shuffle=False
+    ).history
 
 
 def format_epoch(epoch: int, epochs: int, logs: dict[str, float], seconds: float | None = None) -> str:
@@ -66,9 +85,14 @@ def format_epoch(epoch: int, epochs: int, logs: dict[str, float], seconds: float
     return "  ".join(parts)
 
 
-def train_reference(train_dir: Path | str = TRAIN_DIR, val_dir: Path | str = TEST_DIR, epochs: int = REFERENCE.epochs,
-                    seed: int | None = None, batch_size: int = REFERENCE.batch_size,
-                    on_epoch_end: EpochHook | None = None) -> tuple[Any, dict]:
+def train_reference(
+    train_dir: Path | str = TRAIN_DIR,
+    val_dir: Path | str = TEST_DIR,
+    epochs: int = REFERENCE.epochs,
+    seed: int | None = None,
+    batch_size: int = REFERENCE.batch_size,
+    on_epoch_end: EpochHook | None = None,
+) -> tuple[Any, dict]:
     """Train the seed's recipe, validating on ``val_dir`` as the seed does; returns ``(model, history)``."""
     load_arrays(train_dir), load_arrays(val_dir)  # decode (and check) every image before seeding
     seed = set_seed(seed)
@@ -78,8 +102,9 @@ def train_reference(train_dir: Path | str = TRAIN_DIR, val_dir: Path | str = TES
     return model, fit(model, train_ds, val_ds, epochs, on_epoch_end)
 
 
-def train_and_save(out: Path | str = REFERENCE_MODEL, recipe: str = "reference", log: Callable[[str], None] = print,
-                   **options: Any) -> tuple[Any, dict, dict[str, Path]]:
+def train_and_save(
+    out: Path | str = REFERENCE_MODEL, recipe: str = "reference", log: Callable[[str], None] = print, **options: Any
+) -> tuple[Any, dict, dict[str, Path]]:
     """Train a recipe, one ``log`` line per epoch, and save its files; returns ``(model, history, written)``."""
     out = check_output_path(out, (".keras",))
     train = {"reference": train_reference, "improved": train_improved}[get_recipe(recipe).name]
@@ -103,28 +128,44 @@ def _recipe_defaults(recipe: str) -> dict[str, Any]:
     """A recipe's run settings: its epochs and batch size, the bundled data (no test split when it carves its
     validation digits from the training ones)."""
     chosen = get_recipe(recipe)
-    return {"epochs": chosen.epochs, "batch_size": chosen.batch_size, "train_dir": TRAIN_DIR,
-            "val_dir": None if chosen.validation_fraction else TEST_DIR}
+    return {
+        "epochs": chosen.epochs,
+        "batch_size": chosen.batch_size,
+        "train_dir": TRAIN_DIR,
+        "val_dir": None if chosen.validation_fraction else TEST_DIR,
+    }
 
 
 def run_settings(model: Any, recipe: str = "reference", **options: Any) -> dict[str, Any]:
     """The metadata (``describe_run``) of a run of ``recipe`` with these options (else its defaults)."""
-    settings = {**_recipe_defaults(recipe), **{k: v for k, v in options.items() if k in
-                                               ("epochs", "batch_size", "train_dir", "val_dir")}}
+    settings = {
+        **_recipe_defaults(recipe),
+        **{k: v for k, v in options.items() if k in ("epochs", "batch_size", "train_dir", "val_dir")},
+    }
     if get_recipe(recipe).validation_fraction:
         settings["val_dir"] = None  # the improved recipe never looks at the test split while training
     seed = options.get("seed")
-    return describe_run(model, recipe, seed=course_seed() if seed is None else seed,
-                        settings=training_settings(recipe, options.get("members")), **settings)
+    return describe_run(
+        model,
+        recipe,
+        seed=course_seed() if seed is None else seed,
+        settings=training_settings(recipe, options.get("members")),
+        **settings,
+    )
 
 
 def expected_settings(recipe: str = "reference", with_architecture: bool = True) -> dict[str, Any]:
     """What a file must record to count as ``recipe``'s model (``with_architecture=False``: no TensorFlow)."""
     defaults = _recipe_defaults(recipe)
-    expected = {"recipe": recipe, "settings": training_settings(recipe), "epochs": defaults["epochs"],
-                "seed": course_seed(), "batch_size": defaults["batch_size"],
-                "train_data": data_fingerprint(defaults["train_dir"]),
-                "val_data": data_fingerprint(defaults["val_dir"])}
+    expected = {
+        "recipe": recipe,
+        "settings": training_settings(recipe),
+        "epochs": defaults["epochs"],
+        "seed": course_seed(),
+        "batch_size": defaults["batch_size"],
+        "train_data": data_fingerprint(defaults["train_dir"]),
+        "val_data": data_fingerprint(defaults["val_dir"]),
+    }
     if with_architecture:
         if recipe == "improved":
             members = [build_improved_cnn(name=f"improved_cnn_{m + 1}") for m in range(IMPROVED.members)]
@@ -154,28 +195,49 @@ def model_path_for(meta: dict[str, Any], expected: dict[str, Any] | None = None)
     return EXPERIMENTS_DIR / f"{name}.keras"
 
 
-def planned_model_path(recipe: str = "reference", epochs: int | None = None, seed: int | None = None,
-                       train_dir: Path | str = TRAIN_DIR, val_dir: Path | str = TEST_DIR) -> Path:
+def planned_model_path(
+    recipe: str = "reference",
+    epochs: int | None = None,
+    seed: int | None = None,
+    train_dir: Path | str = TRAIN_DIR,
+    val_dir: Path | str = TEST_DIR,
+) -> Path:
     """Where ``python -m helpers train`` saves a run without ``--out``, known before training (no TensorFlow)."""
     defaults = _recipe_defaults(recipe)
-    plan = {"recipe": recipe, "settings": training_settings(recipe), "epochs": epochs or defaults["epochs"],
-            "seed": course_seed() if seed is None else seed, "batch_size": defaults["batch_size"],
-            "train_data": data_fingerprint(train_dir),
-            "val_data": None if defaults["val_dir"] is None else data_fingerprint(val_dir)}
+    plan = {
+        "recipe": recipe,
+        "settings": training_settings(recipe),
+        "epochs": epochs or defaults["epochs"],
+        "seed": course_seed() if seed is None else seed,
+        "batch_size": defaults["batch_size"],
+        "train_data": data_fingerprint(train_dir),
+        "val_data": None if defaults["val_dir"] is None else data_fingerprint(val_dir),
+    }
     return model_path_for(plan, expected_settings(recipe, with_architecture=False))
 
 
-def save_run(model: Any, history: Any, *, epochs: int, seed: int, batch_size: int = REFERENCE.batch_size,
-             train_dir: Path | str = TRAIN_DIR, val_dir: Path | str = TEST_DIR) -> dict[str, Path]:
+def save_run(
+    model: Any,
+    history: Any,
+    *,
+    epochs: int,
+    seed: int,
+    batch_size: int = REFERENCE.batch_size,
+    train_dir: Path | str = TRAIN_DIR,
+    val_dir: Path | str = TEST_DIR,
+) -> dict[str, Path]:
     """Save a model of notebook 04 where it belongs (``model_path_for``); ``"why"`` says where and why."""
-    meta = run_settings(model, "reference", epochs=epochs, seed=seed, batch_size=batch_size,
-                        train_dir=train_dir, val_dir=val_dir)
+    meta = run_settings(
+        model, "reference", epochs=epochs, seed=seed, batch_size=batch_size, train_dir=train_dir, val_dir=val_dir
+    )
     path = model_path_for(meta)
     written: dict[str, Any] = save_model_files(model, path, history, meta)
     problem = mismatch(meta, expected_settings("reference"))
-    written["why"] = ("the reference recipe with the course's settings: this is the reference model"
-                      if problem is None else
-                      f"not the reference model ({problem}), so it is kept apart as an experiment")
+    written["why"] = (
+        "the reference recipe with the course's settings: this is the reference model"
+        if problem is None
+        else f"not the reference model ({problem}), so it is kept apart as an experiment"
+    )
     return written
 
 
@@ -193,8 +255,10 @@ def load_or_train(path: Path | str, recipe: str, log: Callable[[str], None] | No
         problem = mismatch(read_meta(path), expected_settings(recipe))
         if problem is None:
             return load_model(path)
-        say(f"{display_path(path)} is not the {recipe} model: {problem}. Training the {recipe} model "
-            f"({minutes} on a CPU) ...")
+        say(
+            f"{display_path(path)} is not the {recipe} model: {problem}. Training the {recipe} model "
+            f"({minutes} on a CPU) ..."
+        )
     else:
         say(f"{display_path(path)} not found: training the {recipe} model ({minutes} on a CPU) ...")
     model, _, _ = train_and_save(path, recipe=recipe, log=lambda line: None)
@@ -210,19 +274,32 @@ def carve_validation(labels: np.ndarray, fraction: float = 0.1, seed: int = 42) 
     (80, 20, [2, 2, 2, 2, 2, 2, 2, 2, 2, 2])
     """
     from sklearn.model_selection import train_test_split
+
     indices = np.arange(len(labels))
     train, val = train_test_split(indices, test_size=fraction, random_state=seed, stratify=labels)
     return np.sort(train), np.sort(val)
 
 
-def train_custom(filters: tuple[int, int] = (32, 64), dense_units: int = 128, dropout: float = 0.0,
-                 batch_norm: bool = False, augment: bool = False, learning_rate: float = 1e-3,
-                 lr_schedule: bool = False, early_stopping: bool = False, epochs: int = 5,
-                 train_size: int | None = None, seed: int | None = None, batch_size: int = 32,
-                 train_dir: Path | str = TRAIN_DIR, on_epoch_end: EpochHook | None = None,
-                 stop: Callable[[], bool] | None = None) -> tuple[Any, dict]:
+def train_custom(
+    filters: tuple[int, int] = (32, 64),
+    dense_units: int = 128,
+    dropout: float = 0.0,
+    batch_norm: bool = False,
+    augment: bool = False,
+    learning_rate: float = 1e-3,
+    lr_schedule: bool = False,
+    early_stopping: bool = False,
+    epochs: int = 5,
+    train_size: int | None = None,
+    seed: int | None = None,
+    batch_size: int = 32,
+    train_dir: Path | str = TRAIN_DIR,
+    on_epoch_end: EpochHook | None = None,
+    stop: Callable[[], bool] | None = None,
+) -> tuple[Any, dict]:
     """Train a ``build_custom_cnn`` on ``train_size`` digits, 10% of them for validation: ``(model, history)``."""
     import keras
+
     images, labels = load_arrays(train_dir)
     seed = set_seed(seed)
     if train_size is not None and train_size < len(labels):
@@ -240,6 +317,7 @@ def train_custom(filters: tuple[int, int] = (32, 64), dense_units: int = 128, dr
     if early_stopping:
         callbacks.append(keras.callbacks.EarlyStopping(monitor="val_loss", patience=5, restore_best_weights=True))
     if stop is not None:
+
         def check_stop(epoch: int, logs: dict[str, float]) -> None:
             if stop():
                 model.stop_training = True
@@ -248,15 +326,22 @@ def train_custom(filters: tuple[int, int] = (32, 64), dense_units: int = 128, dr
     return model, fit(model, train_ds, val_ds, epochs, on_epoch_end, callbacks)
 
 
-def train_improved(train_dir: Path | str = TRAIN_DIR, val_dir: Path | str | None = None,
-                   epochs: int = IMPROVED.epochs, seed: int | None = None, batch_size: int = IMPROVED.batch_size,
-                   on_epoch_end: EpochHook | None = None, members: int = IMPROVED.members) -> tuple[Any, dict]:
+def train_improved(
+    train_dir: Path | str = TRAIN_DIR,
+    val_dir: Path | str | None = None,
+    epochs: int = IMPROVED.epochs,
+    seed: int | None = None,
+    batch_size: int = IMPROVED.batch_size,
+    on_epoch_end: EpochHook | None = None,
+    members: int = IMPROVED.members,
+) -> tuple[Any, dict]:
     """The improved recipe (``helpers.recipes.IMPROVED``): ``members`` improved CNNs trained together in one
     ``fit`` (``stack_models``), Adam warming up for one epoch to 3e-3 then a cosine to 0, labels smoothed by
     0.1; the model returned averages their probabilities over the digit and its 8 one-pixel shifts.  Validation
     digits are carved from ``train_dir`` (``val_dir`` is ignored); the history holds the members' mean loss and
     accuracy."""
     import keras
+
     images, labels = load_arrays(train_dir)
     seed = set_seed(seed)
     fit_idx, val_idx = carve_validation(labels, fraction=IMPROVED.validation_fraction, seed=seed)
@@ -266,9 +351,13 @@ def train_improved(train_dir: Path | str = TRAIN_DIR, val_dir: Path | str | None
     val_ds = arrays_dataset(images[val_idx], one_hot[val_idx], batch_size=256, categorical=False)
     steps = int(np.ceil(len(fit_idx) / batch_size))
     warmup = IMPROVED.warmup_epochs
-    schedule = keras.optimizers.schedules.CosineDecay(IMPROVED.warmup_from, alpha=0.0,
-                                                      decay_steps=max(epochs - warmup, 1) * steps,
-                                                      warmup_target=IMPROVED.learning_rate, warmup_steps=warmup * steps)
+    schedule = keras.optimizers.schedules.CosineDecay(
+        IMPROVED.warmup_from,
+        alpha=0.0,
+        decay_steps=max(epochs - warmup, 1) * steps,
+        warmup_target=IMPROVED.learning_rate,
+        warmup_steps=warmup * steps,
+    )
     smoothed = keras.losses.CategoricalCrossentropy(label_smoothing=IMPROVED.label_smoothing)
     model = compile_reference(stack_models(committee), schedule, loss=smoothed)
     history = fit(model, train_ds, val_ds, epochs, on_epoch_end)

@@ -18,10 +18,22 @@ from matplotlib.figure import Figure
 from helpers.data import load_arrays
 from helpers.errors import CourseError
 from helpers.evaluation import predict_one, predict_probabilities
-from helpers.playground import (PLAYGROUND_DEFAULTS, PLAYGROUND_LIMITS, canvas_to_steps, compare_with_reference,
-                                describe_prediction, describe_settings, epoch_line, explorer_indices, pad_pixels,
-                                playground_settings_to_kwargs, plural, train_and_evaluate, upload_to_steps)
 from helpers.paths import TEST_DIR
+from helpers.playground import (
+    PLAYGROUND_DEFAULTS,
+    PLAYGROUND_LIMITS,
+    canvas_to_steps,
+    compare_with_reference,
+    describe_prediction,
+    describe_settings,
+    epoch_line,
+    explorer_indices,
+    pad_pixels,
+    playground_settings_to_kwargs,
+    plural,
+    train_and_evaluate,
+    upload_to_steps,
+)
 from helpers.plots import plot_learning_curves, plot_probabilities
 from helpers.recipes import REFERENCE
 from helpers.style import DIGIT_CMAP, DPI
@@ -37,8 +49,9 @@ def figure_png(fig: Figure) -> bytes:
     return buffer.getvalue()
 
 
-def prediction_png(image: np.ndarray, probabilities: np.ndarray, true_label: int | None = None,
-                   title: str = "model input") -> bytes:
+def prediction_png(
+    image: np.ndarray, probabilities: np.ndarray, true_label: int | None = None, title: str = "model input"
+) -> bytes:
     """One digit (left) and its 10 class probabilities (right) as PNG bytes."""
     fig = Figure(figsize=(6.4, 2.5), dpi=DPI)
     left, right = fig.subplots(1, 2, gridspec_kw={"width_ratios": [1, 2.3]})
@@ -92,19 +105,32 @@ class Tool(widgets.VBox):
 
 
 # -------------------------------------------------------------------------------------------- explorer
-def test_set_explorer(model: Any, images: np.ndarray, labels: np.ndarray,
-                      probabilities: np.ndarray | None = None) -> Tool:
+def test_set_explorer(
+    model: Any, images: np.ndarray, labels: np.ndarray, probabilities: np.ndarray | None = None
+) -> Tool:
     """Slide through the test digits (all, the mistakes or the correct ones; of any digit or one), each with
     its 10 class probabilities.  Parts: ``show``, ``digit`` (-1 = any), ``slider``, ``caption``, ``picture``."""
     probabilities = predict_probabilities(model, images) if probabilities is None else np.asarray(probabilities)
     labels = np.asarray(labels)
     predictions = probabilities.argmax(axis=1)
-    show = widgets.Dropdown(options=[("all test digits", "all"), ("misclassified only", "misclassified"),
-                                     ("correct only", "correct")], value="all", description="show", style=WIDE)
-    digit = widgets.Dropdown(options=[("any", -1)] + [(str(d), d) for d in range(10)], value=-1,
-                             description="true digit", style=WIDE)
-    slider = widgets.IntSlider(value=0, min=0, max=max(0, len(labels) - 1), description="position",
-                               continuous_update=False, style=WIDE, layout=widgets.Layout(width="420px"))
+    show = widgets.Dropdown(
+        options=[("all test digits", "all"), ("misclassified only", "misclassified"), ("correct only", "correct")],
+        value="all",
+        description="show",
+        style=WIDE,
+    )
+    digit = widgets.Dropdown(
+        options=[("any", -1)] + [(str(d), d) for d in range(10)], value=-1, description="true digit", style=WIDE
+    )
+    slider = widgets.IntSlider(
+        value=0,
+        min=0,
+        max=max(0, len(labels) - 1),
+        description="position",
+        continuous_update=False,
+        style=WIDE,
+        layout=widgets.Layout(width="420px"),
+    )
     caption = widgets.HTML()
     picture = widgets.Image(format="png")
     state: dict[str, Any] = {"indices": np.arange(len(labels)), "quiet": False}
@@ -118,8 +144,10 @@ def test_set_explorer(model: Any, images: np.ndarray, labels: np.ndarray,
             _show(False, picture)
             return
         index = int(indices[slider.value])
-        caption.value = html.escape(f"{slider.value + 1} of {len(indices):,} matching digits · test image "
-                                    f"#{index}: " + describe_prediction(probabilities[index], labels[index]))
+        caption.value = html.escape(
+            f"{slider.value + 1} of {len(indices):,} matching digits · test image "
+            f"#{index}: " + describe_prediction(probabilities[index], labels[index])
+        )
         picture.value = prediction_png(images[index], probabilities[index], labels[index], f"test image #{index}")
         _show(True, picture)
 
@@ -138,36 +166,62 @@ def test_set_explorer(model: Any, images: np.ndarray, labels: np.ndarray,
     digit.observe(refilter, "value")
     slider.observe(render, "value")
     render()
-    return Tool("Test-set explorer", "choose which test digits to step through, then move the slider (or click it "
-                "and use the arrow keys).", [widgets.HBox([show, digit]), slider, caption, picture],
-                {"show": show, "digit": digit, "slider": slider, "caption": caption, "picture": picture})
+    return Tool(
+        "Test-set explorer",
+        "choose which test digits to step through, then move the slider (or click it and use the arrow keys).",
+        [widgets.HBox([show, digit]), slider, caption, picture],
+        {"show": show, "digit": digit, "slider": slider, "caption": caption, "picture": picture},
+    )
 
 
 test_set_explorer.__test__ = False  # a widget builder, not a pytest test, whatever its name says
 
 
 # ------------------------------------------------------------------------------- hyperparameter playground
-def hyperparameter_playground(reference_metrics: Mapping[str, float],
-                              test_data: tuple[np.ndarray, np.ndarray] | None = None,
-                              background: bool = True) -> Tool:
+def hyperparameter_playground(
+    reference_metrics: Mapping[str, float],
+    test_data: tuple[np.ndarray, np.ndarray] | None = None,
+    background: bool = True,
+) -> Tool:
     """Sliders for the CNN's settings; **Train** trains it (**Stop** ends it) and compares it with the reference."""
     limits, defaults = PLAYGROUND_LIMITS, PLAYGROUND_DEFAULTS
 
     def int_slider(name: str, description: str, step: int) -> widgets.IntSlider:
         low, high = limits[name]
-        return widgets.IntSlider(value=defaults[name], min=low, max=high, step=step, description=description,
-                                 continuous_update=False, style=WIDE)
+        return widgets.IntSlider(
+            value=defaults[name],
+            min=low,
+            max=high,
+            step=step,
+            description=description,
+            continuous_update=False,
+            style=WIDE,
+        )
 
     settings = {
         "conv1": int_slider("conv1", "conv1 filters", 4),
         "conv2": int_slider("conv2", "conv2 filters", 4),
         "dense_units": int_slider("dense_units", "dense units", 8),
-        "dropout": widgets.FloatSlider(value=defaults["dropout"], min=limits["dropout"][0],
-                                       max=limits["dropout"][1], step=0.1, description="dropout",
-                                       continuous_update=False, style=WIDE),
-        "learning_rate": widgets.FloatLogSlider(value=defaults["learning_rate"], base=10, min=-4, max=-1, step=0.25,
-                                                description="learning rate", readout_format=".0e",
-                                                continuous_update=False, style=WIDE),
+        "dropout": widgets.FloatSlider(
+            value=defaults["dropout"],
+            min=limits["dropout"][0],
+            max=limits["dropout"][1],
+            step=0.1,
+            description="dropout",
+            continuous_update=False,
+            style=WIDE,
+        ),
+        "learning_rate": widgets.FloatLogSlider(
+            value=defaults["learning_rate"],
+            base=10,
+            min=-4,
+            max=-1,
+            step=0.25,
+            description="learning rate",
+            readout_format=".0e",
+            continuous_update=False,
+            style=WIDE,
+        ),
         "epochs": int_slider("epochs", "epochs", 1),
         "train_size": int_slider("train_size", "training digits", 200),
     }
@@ -203,8 +257,7 @@ def hyperparameter_playground(reference_metrics: Mapping[str, float],
             state["result"] = outcome
             done = outcome["epochs_run"]
             stopped = f"stopped after {done} of {plural(epochs, 'epoch')}" if done < epochs else plural(done, "epoch")
-            status.value = html.escape(f"done: {stopped} in {outcome['seconds']:.0f} s "
-                                       f"({describe_settings(kwargs)}).")
+            status.value = html.escape(f"done: {stopped} in {outcome['seconds']:.0f} s ({describe_settings(kwargs)}).")
             result.value = f"<pre>{html.escape(compare_with_reference(outcome, reference_metrics))}</pre>"
             progress.bar_style = "success"
         finally:
@@ -237,30 +290,55 @@ def hyperparameter_playground(reference_metrics: Mapping[str, float],
 
     train.on_click(on_train)
     stop.on_click(on_stop)
-    reference = widgets.HTML(html.escape(f"Reference model (notebook 04, {REFERENCE.epochs} epochs on 8,000 digits): "
-                                         f"test accuracy {reference_metrics['accuracy']:.2%}, "
-                                         f"loss {reference_metrics['loss']:.4f}"))
+    reference = widgets.HTML(
+        html.escape(
+            f"Reference model (notebook 04, {REFERENCE.epochs} epochs on 8,000 digits): "
+            f"test accuracy {reference_metrics['accuracy']:.2%}, "
+            f"loss {reference_metrics['loss']:.4f}"
+        )
+    )
     names = list(settings)
-    box = Tool("Hyperparameter playground", "change the network and how it is trained, press Train, and compare "
-               "your model with the reference model on the same test digits.", [
-                   widgets.HBox([widgets.VBox([settings[n] for n in names[:4]]),
-                                 widgets.VBox([settings[n] for n in names[4:]])]),
-                   widgets.HBox([train, stop, progress]), status, curve, result, reference],
-               {**settings, "train": train, "stop": stop, "progress": progress, "status": status, "curve": curve,
-                "result": result, "reference": reference})
+    box = Tool(
+        "Hyperparameter playground",
+        "change the network and how it is trained, press Train, and compare "
+        "your model with the reference model on the same test digits.",
+        [
+            widgets.HBox(
+                [widgets.VBox([settings[n] for n in names[:4]]), widgets.VBox([settings[n] for n in names[4:]])]
+            ),
+            widgets.HBox([train, stop, progress]),
+            status,
+            curve,
+            result,
+            reference,
+        ],
+        {
+            **settings,
+            "train": train,
+            "stop": stop,
+            "progress": progress,
+            "status": status,
+            "curve": curve,
+            "result": result,
+            "reference": reference,
+        },
+    )
     box.state = state
     return box
 
 
 # ---------------------------------------------------------------------------------------- your own digit
-UPLOAD_HINT = ("Choose a photo, scan or drawing of one digit (any image format the browser calls an image; "
-               "at most 5 MB and 4096x4096 pixels).")
+UPLOAD_HINT = (
+    "Choose a photo, scan or drawing of one digit (any image format the browser calls an image; "
+    "at most 5 MB and 4096x4096 pixels)."
+)
 
 
 def upload_digit(model: Any) -> Tool:
     """Upload an image of a digit: its preprocessing steps and prediction, or one line on what is wrong with it."""
-    upload = widgets.FileUpload(accept="image/*", multiple=False, description="Upload a digit",
-                                layout=widgets.Layout(width="max-content"))  # room for the count: "... (1)"
+    upload = widgets.FileUpload(
+        accept="image/*", multiple=False, description="Upload a digit", layout=widgets.Layout(width="max-content")
+    )  # room for the count: "... (1)"
     message = widgets.HTML(html.escape(UPLOAD_HINT))
     steps_picture = widgets.Image(format="png", layout=widgets.Layout(display="none"))
     prediction_picture = widgets.Image(format="png", layout=widgets.Layout(display="none"))
@@ -285,15 +363,19 @@ def upload_digit(model: Any) -> Tool:
         _show(True, steps_picture, prediction_picture)
 
     upload.observe(on_upload, "value")
-    return Tool("Your own digit", "upload an image of one handwritten digit and follow it through the preprocessing "
-                "steps to the prediction.", [upload, message, steps_picture, prediction_picture],
-                {"upload": upload, "message": message, "steps": steps_picture, "prediction": prediction_picture})
+    return Tool(
+        "Your own digit",
+        "upload an image of one handwritten digit and follow it through the preprocessing steps to the prediction.",
+        [upload, message, steps_picture, prediction_picture],
+        {"upload": upload, "message": message, "steps": steps_picture, "prediction": prediction_picture},
+    )
 
 
 # ------------------------------------------------------------------------------------------- drawing pad
 def drawing_pad(model: Any, size: int = 280, line_width: int = 18) -> Tool:
     """Draw a digit with the mouse; the prediction updates after each stroke."""
     from helpers.drawing import DrawingCanvas
+
     canvas = DrawingCanvas(size=size, line_width=line_width)
     hint = "Draw one digit, large, in the black square; the prediction updates when you release the mouse."
     message = widgets.HTML(html.escape(hint))
@@ -317,6 +399,9 @@ def drawing_pad(model: Any, size: int = 280, line_width: int = 18) -> Tool:
         _show(True, prediction_picture)
 
     canvas.observe(on_pixels, "pixels")
-    return Tool("Drawing pad", "draw a digit with the mouse and watch the model's guess; Clear starts again.",
-                [widgets.HBox([canvas, widgets.VBox([message, prediction_picture])])],
-                {"canvas": canvas, "message": message, "prediction": prediction_picture})
+    return Tool(
+        "Drawing pad",
+        "draw a digit with the mouse and watch the model's guess; Clear starts again.",
+        [widgets.HBox([canvas, widgets.VBox([message, prediction_picture])])],
+        {"canvas": canvas, "message": message, "prediction": prediction_picture},
+    )

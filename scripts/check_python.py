@@ -1,6 +1,7 @@
 """Is this interpreter one the course supports?  Run by ``make`` with the interpreter it is about to use.
 
-    python3 scripts/check_python.py OLDEST NEWEST [COMMAND]    e.g.  python3.13 scripts/check_python.py 3.10 3.13 "make lab"
+    python3 scripts/check_python.py OLDEST NEWEST [COMMAND]
+    e.g.  python3.13 scripts/check_python.py 3.10 3.13 "make lab"
 
 Prints nothing and exits 0 when ``OLDEST <= this Python <= NEWEST`` (TensorFlow publishes wheels for exactly those);
 otherwise prints one line, ``error: ...``, naming the newest supported version and how to pick it, and exits 2.
@@ -23,10 +24,17 @@ def problem(found, oldest, newest, command="make lab"):
     supported = "%d.%d-%d.%d" % (oldest + newest)
     pick = "%s PYTHON=python%d.%d" % (command, newest[0], newest[1])
     if found > newest:
-        return ("error: Python %s is newer than TensorFlow supports (%s); the newest supported is %d.%d: install it "
-                "and run `%s`" % (have, supported, newest[0], newest[1], pick))
+        return (
+            "error: Python %s is newer than TensorFlow supports (%s); the newest supported is %d.%d: install it "
+            "and run `%s`" % (have, supported, newest[0], newest[1], pick)
+        )
     return "error: Python %s is too old; the course needs %s: install %d.%d and run `%s`" % (
-        have, supported, newest[0], newest[1], pick)
+        have,
+        supported,
+        newest[0],
+        newest[1],
+        pick,
+    )
 
 
 def main(argv):

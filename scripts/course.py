@@ -56,8 +56,11 @@ def task_commands(task: str, venv: Path, extra: list[str]) -> list[list[str]]:
         notebooks = sorted(str(p.relative_to(REPO)) for p in (REPO / "notebooks").glob("[0-9][0-9]_*.ipynb"))
         return [[python, "-m", "jupyter", "trust", *notebooks], [python, "-m", "jupyter", "lab", "notebooks", *extra]]
     if task == "test":
-        flags = [*shlex.split(makefile_value("NBVAL")), *shlex.split(makefile_value("NOT_MAINTAINER", "")),
-                 *shlex.split(makefile_value("PARALLEL", ""))]  # the student edition's Makefile has neither
+        flags = [
+            *shlex.split(makefile_value("NBVAL")),
+            *shlex.split(makefile_value("NOT_MAINTAINER", "")),
+            *shlex.split(makefile_value("PARALLEL", "")),
+        ]  # the student edition's Makefile has neither
         if not (REPO / "tests" / "conftest.py").is_file():  # the student edition: the notebooks are its tests
             return [[python, "-m", "pytest", *flags, "notebooks", *extra]]
         return [[python, "-m", "pytest", *flags, "notebooks", "tests", *extra]]
@@ -74,16 +77,21 @@ def main(argv: list[str]) -> int:
     newest = makefile_value("PY_NEWEST")
     message = problem(tuple(sys.version_info[:2]), parse(makefile_value("PY_OLDEST")), parse(newest))
     if message:  # the line `make` prints, with this script's command to pick a Python
-        print(message.rsplit(" and run `", 1)[0] + f" and run `py -{newest} scripts\\course.py {task}` "
-              f"(Linux, macOS: `python{newest} scripts/course.py {task}`)", file=sys.stderr)
+        print(
+            message.rsplit(" and run `", 1)[0] + f" and run `py -{newest} scripts\\course.py {task}` "
+            f"(Linux, macOS: `python{newest} scripts/course.py {task}`)",
+            file=sys.stderr,
+        )
         return 2
     venv = REPO / ".venv"
     stamp = venv / ".installed"  # the Makefile's stamp: make and this script share one .venv
     newest_input = max((REPO / name).stat().st_mtime for name in ("requirements.txt", "pyproject.toml"))
     installed = stamp.exists() and stamp.stat().st_mtime >= newest_input
     env = {**os.environ, "PYTHONHASHSEED": "0"}
-    for step, commands in (("setup", [] if installed else setup_commands(venv)),
-                           (task, task_commands(task, venv, extra))):
+    for step, commands in (
+        ("setup", [] if installed else setup_commands(venv)),
+        (task, task_commands(task, venv, extra)),
+    ):
         for command in commands:
             print("$ " + shlex.join(command), flush=True)
             status = 0 if dry_run else subprocess.run(command, cwd=REPO, env=env).returncode

@@ -30,8 +30,17 @@ DIST = REPO / "dist" / "student"
 TEMPLATES = Path("scripts") / "student"  # the student Makefile and README, relative to a course
 MANIFEST = "edition-manifest.json"
 # What a student's course folder needs besides its notebooks, relative to the course root.
-COURSE_FILES = ["helpers", "data", "requirements.txt", "environment.yml", "pyproject.toml", "binder",
-                "scripts/check_python.py", "scripts/course.py", "tests/nbval_sanitize.cfg"]
+COURSE_FILES = [
+    "helpers",
+    "data",
+    "requirements.txt",
+    "environment.yml",
+    "pyproject.toml",
+    "binder",
+    "scripts/check_python.py",
+    "scripts/course.py",
+    "tests/nbval_sanitize.cfg",
+]
 NOT_COPIED = {"__pycache__", ".ipynb_checkpoints", ".DS_Store"}
 HIDDEN_TAGS = {"solution", "teacher"}
 CHECK_CALL = re.compile(r"""^check\(\s*["']([A-Za-z_]\w*)["']""", flags=re.MULTILINE)
@@ -86,7 +95,7 @@ def check_name(code: str) -> str | None:
 def worked_answer(code: str, name: str) -> str | None:
     """A solution cell's code without its closing ``check("NAME", ...)`` call: the answer a student would write."""
     calls = [m for m in CHECK_CALL.finditer(code) if m.group(1) == name]
-    return code[:calls[-1].start()].rstrip() + "\n" if calls else None
+    return code[: calls[-1].start()].rstrip() + "\n" if calls else None
 
 
 def exercises(notebook: dict, label: str = "notebook") -> list[Exercise]:
@@ -96,8 +105,11 @@ def exercises(notebook: dict, label: str = "notebook") -> list[Exercise]:
     faults = []
     answers = [i for i, c in enumerate(cells) if "answer" in tags(c)]
     checks = [i for i, c in enumerate(cells) if "check" in tags(c)]
-    calls = sum(len(CHECK_CALL.findall(source(c))) + source(c).count("check(lambda") for c in cells
-                if c["cell_type"] == "code" and not tags(c) & HIDDEN_TAGS)
+    calls = sum(
+        len(CHECK_CALL.findall(source(c))) + source(c).count("check(lambda")
+        for c in cells
+        if c["cell_type"] == "code" and not tags(c) & HIDDEN_TAGS
+    )
     if calls and not checks:
         faults.append(f"{label}: has exercises (check calls) but no cells tagged `answer` and `check`")
     solutions = {}
@@ -116,14 +128,16 @@ def exercises(notebook: dict, label: str = "notebook") -> list[Exercise]:
         elif "..." not in source(cells[index - 1]):
             faults.append(f"{label}: the answer cell of exercise {number} (cell {index - 1}) holds no `...`")
         if name is None:
-            faults.append(f"{label}: the check of exercise {number} (cell {index}) has no check(\"NAME\", ...) line")
+            faults.append(f'{label}: the check of exercise {number} (cell {index}) has no check("NAME", ...) line')
             continue
         if re.search(r"^Right:", printed(cells[index]), flags=re.MULTILINE):
-            faults.append(f"{label}: the check of exercise {number} (cell {index}) printed Right: its answer cell "
-                          "is answered")
+            faults.append(
+                f"{label}: the check of exercise {number} (cell {index}) printed Right: its answer cell is answered"
+            )
         if name not in solutions:
-            faults.append(f"{label}: exercise {number} ({name}) has no `solution` code cell ending in "
-                          f"check(\"{name}\", ...)")
+            faults.append(
+                f'{label}: exercise {number} ({name}) has no `solution` code cell ending in check("{name}", ...)'
+            )
         found.append(Exercise(number, name, index - 1, index, code, solutions.get(name)))
     if len(answers) != len(checks):
         faults.append(f"{label}: {len(answers)} `answer` cells but {len(checks)} `check` cells")
@@ -160,6 +174,7 @@ def strip(notebook: dict, label: str = "notebook", repository: str | None = None
 def _colab_badge(repository: str, name: str) -> str:
     sys.path.insert(0, str(REPO / "scripts"))
     from notebook_nav import colab_badge
+
     return colab_badge(repository.rstrip("/"), name)
 
 
@@ -190,8 +205,7 @@ def files_under(path: Path) -> list[Path]:
     """``path`` itself if it is a file, else every file below it, sorted, without caches and checkpoints."""
     if path.is_file():
         return [path]
-    return sorted(p for p in path.rglob("*") if p.is_file() and not NOT_COPIED & set(p.parts)
-                  and p.suffix != ".pyc")
+    return sorted(p for p in path.rglob("*") if p.is_file() and not NOT_COPIED & set(p.parts) and p.suffix != ".pyc")
 
 
 def digest(path: Path) -> str:
@@ -206,8 +220,12 @@ def digest(path: Path) -> str:
 def sources(course: Path) -> dict[str, str]:
     """What the student edition is built from, each with its digest: the notebooks, the course files, the
     templates, the Makefile (the student one takes its Python range and test flags) and this script."""
-    items = [*(p.relative_to(course).as_posix() for p in course_notebooks(course)), *COURSE_FILES,
-             TEMPLATES.as_posix(), "Makefile"]
+    items = [
+        *(p.relative_to(course).as_posix() for p in course_notebooks(course)),
+        *COURSE_FILES,
+        TEMPLATES.as_posix(),
+        "Makefile",
+    ]
     found = {item: digest(course / item) for item in items if (course / item).exists()}
     found["scripts/editions.py"] = digest(Path(__file__))
     return found
@@ -231,8 +249,7 @@ def build(course: Path = REPO, dest: Path = DIST, repository: str | None = None)
     for path in notebooks:
         label = f"notebooks/{path.name}"
         try:
-            stripped[path.name] = notebook_text(strip(json.loads(path.read_text(encoding="utf-8")), label,
-                                                      repository))
+            stripped[path.name] = notebook_text(strip(json.loads(path.read_text(encoding="utf-8")), label, repository))
         except EditionError as error:
             faults.append(str(error))
         except ValueError as error:
@@ -259,9 +276,13 @@ def build(course: Path = REPO, dest: Path = DIST, repository: str | None = None)
         if repository is not None and (work / "pyproject.toml").exists():
             pyproject = work / "pyproject.toml"
             pyproject.write_text(REPOSITORY_LINE.sub(rf"\g<1>{repository}\g<3>", pyproject.read_text()))
-        manifest = {"about": "The student edition, built by scripts/editions.py (make student) from these sources; "
-                             "do not edit: rebuild.",
-                    "repository": repository, "sources": sources(course), "files": outputs(work)}
+        manifest = {
+            "about": "The student edition, built by scripts/editions.py (make student) from these sources; "
+            "do not edit: rebuild.",
+            "repository": repository,
+            "sources": sources(course),
+            "files": outputs(work),
+        }
         (work / MANIFEST).write_text(json.dumps(manifest, indent=1, sort_keys=True) + "\n")
         shutil.rmtree(dest, ignore_errors=True)
         work.rename(dest)
@@ -272,8 +293,13 @@ def build(course: Path = REPO, dest: Path = DIST, repository: str | None = None)
 
 def outputs(edition: Path) -> dict[str, str]:
     """The digest of each notebook and top-level item of a built edition (data/ and helpers/ as one digest each)."""
-    items = sorted({p.relative_to(edition).parts[0] if p.parent.name != "notebooks" else
-                    p.relative_to(edition).as_posix() for p in files_under(edition)} - {MANIFEST})
+    items = sorted(
+        {
+            p.relative_to(edition).parts[0] if p.parent.name != "notebooks" else p.relative_to(edition).as_posix()
+            for p in files_under(edition)
+        }
+        - {MANIFEST}
+    )
     return {item: digest(edition / item) for item in items}
 
 
@@ -284,20 +310,27 @@ def stale(course: Path = REPO, dest: Path = DIST) -> list[str]:
     except (OSError, ValueError):
         return [f"{dest} has no readable {MANIFEST}: run `make student`"]
     now, then = sources(course), manifest.get("sources", {})
-    reasons = [f"{item} changed since the build" for item in sorted(set(now) | set(then)) if now.get(item) !=
-               then.get(item)]
+    reasons = [
+        f"{item} changed since the build" for item in sorted(set(now) | set(then)) if now.get(item) != then.get(item)
+    ]
     built = outputs(dest)
     recorded = manifest.get("files", {})
-    reasons += [f"{dest.name}/{item} was edited after the build" for item in sorted(set(built) | set(recorded))
-                if built.get(item) != recorded.get(item)]
+    reasons += [
+        f"{dest.name}/{item} was edited after the build"
+        for item in sorted(set(built) | set(recorded))
+        if built.get(item) != recorded.get(item)
+    ]
     return reasons
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--dest", type=Path, default=DIST, help="where to build (default: dist/student)")
-    parser.add_argument("--repository", help="the students' GitHub copy (https://github.com/OWNER/REPO): "
-                                             "Colab badges and the notebooks' set-up cell point there")
+    parser.add_argument(
+        "--repository",
+        help="the students' GitHub copy (https://github.com/OWNER/REPO): "
+        "Colab badges and the notebooks' set-up cell point there",
+    )
     parser.add_argument("--check", action="store_true", help="only say whether --dest is up to date")
     args = parser.parse_args(argv)
     if args.check:

@@ -118,13 +118,22 @@ def run_notebook(path: Path, course: Path, checks: list[Exercise], timeout: floa
     student_cells = list(notebook.cells)
     grading = [nbformat.v4.new_code_cell("from helpers.notebook import check\n" + e.check_source) for e in checks]
     notebook.cells = student_cells + grading
-    env = {key: value for key, value in os.environ.items()
-           if key not in ("PYTEST_CURRENT_TEST", "COURSE_MODELS_DIR", "JPY_PARENT_PID")}
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if key not in ("PYTEST_CURRENT_TEST", "COURSE_MODELS_DIR", "JPY_PARENT_PID")
+    }
     env.update(COURSE_STRICT="0", PYTHONHASHSEED="0", PYTHONPATH=str(course), MPLBACKEND="Agg")
-    client = NotebookClient(notebook, timeout=timeout, kernel_name="python3", allow_errors=True,
-                            record_timing=False, resources={"metadata": {"path": str(course / "notebooks")}},
-                            interrupt_on_timeout=True,  # a cell that runs too long is stopped, and counts as raised
-                            error_on_timeout={"ename": "Timeout", "evalue": f"stopped after {timeout:g} s"})
+    client = NotebookClient(
+        notebook,
+        timeout=timeout,
+        kernel_name="python3",
+        allow_errors=True,
+        record_timing=False,
+        resources={"metadata": {"path": str(course / "notebooks")}},
+        interrupt_on_timeout=True,  # a cell that runs too long is stopped, and counts as raised
+        error_on_timeout={"ename": "Timeout", "evalue": f"stopped after {timeout:g} s"},
+    )
     deadline = time.monotonic() + timeout
     try:
         with client.setup_kernel(env=env, cwd=str(course / "notebooks"), stderr=subprocess.DEVNULL):  # kernel logs
@@ -149,16 +158,18 @@ def run_notebook(path: Path, course: Path, checks: list[Exercise], timeout: floa
     return results
 
 
-def grade(submissions: Path, course: Path = REPO, timeout: float = DEFAULT_TIMEOUT,
-          log=print) -> list[dict[str, str]]:
+def grade(submissions: Path, course: Path = REPO, timeout: float = DEFAULT_TIMEOUT, log=print) -> list[dict[str, str]]:
     """Grade every ``submissions/<student>/`` against ``course``; write ``submissions/grades.csv`` and return
     its rows. ``log`` gets one line per notebook as it is graded."""
     known = course_exercises(course)
     students = sorted(p for p in submissions.iterdir() if p.is_dir() and not p.name.startswith("."))
     rows = []
     for student in students:
-        unknown = sorted(p.name for p in student.iterdir()
-                         if not p.name.startswith(".") and (p.suffix != ".ipynb" or p.stem not in known))
+        unknown = sorted(
+            p.name
+            for p in student.iterdir()
+            if not p.name.startswith(".") and (p.suffix != ".ipynb" or p.stem not in known)
+        )
         if unknown:
             log(f"{student.name}: not notebooks of the course, ignored: {', '.join(unknown)}")
         with tempfile.TemporaryDirectory(prefix="grading-") as folder:
@@ -181,10 +192,20 @@ def grade(submissions: Path, course: Path = REPO, timeout: float = DEFAULT_TIMEO
                     except Exception as error:  # a kernel that would not start, a full disk: grade on
                         log(f"{student.name}/{submitted.name}: could not be run ({type(error).__name__}: {error})")
                         results = {e.name: "error" for e in checks}
-                    log(f"{student.name}/{submitted.name}: " + ", ".join(results[e.name] for e in checks)
-                        + f" ({time.monotonic() - started:.0f} s)")
-                rows += [{"student": student.name, "notebook": notebook, "exercise": str(e.number),
-                          "result": results[e.name]} for e in checks]
+                    log(
+                        f"{student.name}/{submitted.name}: "
+                        + ", ".join(results[e.name] for e in checks)
+                        + f" ({time.monotonic() - started:.0f} s)"
+                    )
+                rows += [
+                    {
+                        "student": student.name,
+                        "notebook": notebook,
+                        "exercise": str(e.number),
+                        "result": results[e.name],
+                    }
+                    for e in checks
+                ]
     write_csv(rows, submissions / "grades.csv")
     return rows
 
@@ -201,8 +222,7 @@ def write_csv(rows: list[dict[str, str]], path: Path) -> None:
 
 def summary(rows: list[dict[str, str]], course: Path = REPO) -> str:
     """One line per exercise: how many students got it right, and the other results."""
-    names = {(notebook, str(e.number)): e.name for notebook, found in course_exercises(course).items()
-             for e in found}
+    names = {(notebook, str(e.number)): e.name for notebook, found in course_exercises(course).items() for e in found}
     counts: dict[tuple[str, str], Counter] = {}
     for row in rows:
         counts.setdefault((row["notebook"], row["exercise"]), Counter())[row["result"]] += 1
@@ -212,21 +232,28 @@ def summary(rows: list[dict[str, str]], course: Path = REPO) -> str:
     for (notebook, number), count in counts.items():
         label = f"{number} {names.get((notebook, number), '')}"
         right = f"{count['right']}/{students}"
-        lines.append(f"{notebook:<{width}}  {label:<20} {right:>9} {count['not yet']:>8} {count['error']:>6} "
-                     f"{count['missing']:>8}")
+        lines.append(
+            f"{notebook:<{width}}  {label:<20} {right:>9} {count['not yet']:>8} {count['error']:>6} "
+            f"{count['missing']:>8}"
+        )
     return "\n".join(lines)
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("submissions", type=Path, help="a folder with one folder of notebooks per student")
-    parser.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT,
-                        help=f"seconds one notebook may run (default {DEFAULT_TIMEOUT})")
+    parser.add_argument(
+        "--timeout",
+        type=float,
+        default=DEFAULT_TIMEOUT,
+        help=f"seconds one notebook may run (default {DEFAULT_TIMEOUT})",
+    )
     parser.add_argument("--course", type=Path, default=REPO, help=argparse.SUPPRESS)  # the tests' made-up course
     args = parser.parse_args(argv)
     if not args.submissions.is_dir():
-        print(f"error: {args.submissions} is not a folder (SUBMISSIONS=DIR, with DIR/<student>/*.ipynb)",
-              file=sys.stderr)
+        print(
+            f"error: {args.submissions} is not a folder (SUBMISSIONS=DIR, with DIR/<student>/*.ipynb)", file=sys.stderr
+        )
         return 2
     if args.timeout <= 0:
         print(f"error: --timeout {args.timeout:g} is not a number of seconds above 0", file=sys.stderr)

@@ -24,7 +24,10 @@ BRANCH = "main"  # the branch Colab opens
 BOOTSTRAP = """\
 # Opened on its own (Colab, a JupyterHub, a downloaded notebook)? This cell gets the course and installs what is
 # missing, keeping the platform's TensorFlow. In a clone of the course it does nothing.
-import importlib.util, os, subprocess, sys
+import importlib.util
+import os
+import subprocess
+import sys
 
 if importlib.util.find_spec("helpers") is None:
     COURSE = ".." if os.path.isdir("../helpers") else "mnist-cnn-course"
@@ -41,10 +44,11 @@ BOOTSTRAP_MARK = BOOTSTRAP.split("\n", 1)[0]
 
 def repository_url() -> str:
     """``[project.urls] Repository`` of pyproject.toml: the one place the course's address is configured."""
-    match = re.search(r"^\[project\.urls\]\s*\n(?:.*\n)*?Repository\s*=\s*\"([^\"]+)\"", PYPROJECT.read_text(),
-                      flags=re.MULTILINE)
+    match = re.search(
+        r"^\[project\.urls\]\s*\n(?:.*\n)*?Repository\s*=\s*\"([^\"]+)\"", PYPROJECT.read_text(), flags=re.MULTILINE
+    )
     if not match:
-        raise SystemExit(f"error: {PYPROJECT.name} has no [project.urls] Repository = \"https://github.com/...\"")
+        raise SystemExit(f'error: {PYPROJECT.name} has no [project.urls] Repository = "https://github.com/..."')
     return match.group(1).rstrip("/")
 
 
@@ -53,7 +57,9 @@ def colab_badge(url: str, name: str) -> str:
     match = re.fullmatch(r"https://github\.com/([\w.-]+)/([\w.-]+?)(\.git)?", url)
     if not match:
         raise SystemExit(f"error: Colab opens notebooks from GitHub; {url} is not https://github.com/OWNER/REPO")
-    target = f"https://colab.research.google.com/github/{match.group(1)}/{match.group(2)}/blob/{BRANCH}/notebooks/{name}"
+    target = (
+        f"https://colab.research.google.com/github/{match.group(1)}/{match.group(2)}/blob/{BRANCH}/notebooks/{name}"
+    )
     return f"[![Open in Colab](https://colab.research.google.com/assets/colab-badge.svg)]({target})"
 
 
@@ -122,8 +128,17 @@ def put_bootstrap(notebook: dict, bootstrap: str) -> bool:
                 if output.get("execution_count") is not None:
                     output["execution_count"] += 1
     index = notebook["cells"].index(first)
-    notebook["cells"].insert(index, {"cell_type": "code", "execution_count": 1, "id": "course-bootstrap",
-                                     "metadata": {}, "outputs": [], "source": source})
+    notebook["cells"].insert(
+        index,
+        {
+            "cell_type": "code",
+            "execution_count": 1,
+            "id": "course-bootstrap",
+            "metadata": {},
+            "outputs": [],
+            "source": source,
+        },
+    )
     return True
 
 

@@ -52,9 +52,15 @@ def run(path: Path) -> bool:
     env_hash = os.environ.get("PYTHONHASHSEED")
     os.environ["PYTHONHASHSEED"] = "0"  # as `make test` runs them
     started = time.perf_counter()
-    client = NotebookClient(notebook, timeout=1800, kernel_name="python3", allow_errors=True, record_timing=False,
-                            store_widget_state=True,  # the widgets' state goes into the notebook's metadata
-                            resources={"metadata": {"path": str(NOTEBOOKS)}})
+    client = NotebookClient(
+        notebook,
+        timeout=1800,
+        kernel_name="python3",
+        allow_errors=True,
+        record_timing=False,
+        store_widget_state=True,  # the widgets' state goes into the notebook's metadata
+        resources={"metadata": {"path": str(NOTEBOOKS)}},
+    )
     client.execute()
     if env_hash is None:
         os.environ.pop("PYTHONHASHSEED")

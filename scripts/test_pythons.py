@@ -2,14 +2,15 @@
 
 For each Python PY_OLDEST..PY_NEWEST (read from the Makefile) found on PATH (``python3.X``), among pyenv's
 versions (``$PYENV_ROOT/versions/3.X.Y``) or through the Windows launcher (``py -3.X``): a fresh virtual
-environment ``.venvs/py3.X`` with its own ``models/`` inside it, the install (``make setup PYTHON=... VENV=.venvs/py3.X``: the Makefile's own
-steps, nothing copied), the unit tests (``make unit``) and the notebooks (``make nbval``: strict nbval, the
-flags of ``make test``), then a table of versions, results and times. Exit status 0 when everything passed.
+environment ``.venvs/py3.X`` with its own ``models/`` inside it, the install
+(``make setup PYTHON=... VENV=.venvs/py3.X``: the Makefile's own steps, nothing copied), the unit tests
+(``make unit``) and the notebooks (``make nbval``: strict nbval, the flags of ``make test``), then a table of
+versions, results and times. Exit status 0 when everything passed.
 
     python3 scripts/test_pythons.py                       every supported Python found
     python3 scripts/test_pythons.py --pythons 3.12 3.13   only these (a version or an interpreter's path)
     python3 scripts/test_pythons.py --unit-only           skip the notebooks (about 7 minutes per Python)
-    python3 scripts/test_pythons.py --notebooks 00 04     only these notebooks (what CI runs)
+    python3 scripts/test_pythons.py --notebooks 00 02     only these notebooks (what CI runs)
     python3 scripts/test_pythons.py --reuse               keep a venv that is already there (quicker reruns)
     python3 scripts/test_pythons.py --list                which interpreters would run, and stop
     python3 scripts/test_pythons.py --resolve             resolve requirements.txt for Linux, Windows and
@@ -35,8 +36,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 VENVS = REPO / ".venvs"
 PLATFORMS = {  # --resolve: pip's --platform tags for each target
-    "linux x86_64": ["manylinux_2_28_x86_64", "manylinux_2_27_x86_64", "manylinux_2_17_x86_64",
-                     "manylinux2014_x86_64"],
+    "linux x86_64": ["manylinux_2_28_x86_64", "manylinux_2_27_x86_64", "manylinux_2_17_x86_64", "manylinux2014_x86_64"],
     "windows amd64": ["win_amd64"],
     "macos arm64": ["macosx_14_0_arm64"],
 }
@@ -67,9 +67,12 @@ def versions_in(oldest: tuple[int, int], newest: tuple[int, int]) -> list[str]:
 def probe(command: list[str]) -> tuple[str, str] | None:
     """(full version, executable) of the interpreter ``command`` runs, or None if it does not run."""
     try:
-        out = subprocess.run(command + ["-c", "import sys, platform; print(platform.python_version()); "
-                                               "print(sys.executable)"],
-                             capture_output=True, text=True, timeout=60)
+        out = subprocess.run(
+            command + ["-c", "import sys, platform; print(platform.python_version()); print(sys.executable)"],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
     except (OSError, subprocess.TimeoutExpired):
         return None
     lines = out.stdout.split("\n")
@@ -84,7 +87,7 @@ def pyenv_candidates(version: str) -> list[list[str]]:
     found = []
     for root in dict.fromkeys(r for r in roots if r):
         for folder in glob.glob(os.path.join(root, "versions", version + ".*")):
-            patch = Path(folder).name[len(version) + 1:]
+            patch = Path(folder).name[len(version) + 1 :]
             if patch.isdigit():
                 for exe in ("bin/python3", "python.exe"):
                     if os.path.isfile(os.path.join(folder, exe)):
@@ -151,8 +154,16 @@ def run_step(command: list[str], models: Path) -> tuple[bool, str, float]:
     summary = ""
     env = child_env()
     env["COURSE_MODELS_DIR"] = str(models)
-    with subprocess.Popen(command, cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                          text=True, errors="replace", bufsize=1) as process:
+    with subprocess.Popen(
+        command,
+        cwd=REPO,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        errors="replace",
+        bufsize=1,
+    ) as process:
         for line in process.stdout:
             sys.stdout.write(line)
             sys.stdout.flush()
@@ -173,8 +184,11 @@ def test_one(version: str, executable: str, unit_only: bool, reuse: bool, notebo
         shutil.rmtree(venv)
     make = ["make", "--no-print-directory", f"PYTHON={executable}", f"VENV={venv.relative_to(REPO).as_posix()}"]
     row: dict = {"version": version}
-    targets = {"install": ["setup"], "unit": ["unit"],
-               "notebooks": ["nbval"] + ([f"NOTEBOOKS={' '.join(notebooks)}"] if notebooks else [])}
+    targets = {
+        "install": ["setup"],
+        "unit": ["unit"],
+        "notebooks": ["nbval"] + ([f"NOTEBOOKS={' '.join(notebooks)}"] if notebooks else []),
+    }
     for name in steps_of(unit_only):
         print(f"\n=== Python {version}: {name} ===", flush=True)
         passed, summary, seconds = run_step(make + targets[name], venv / "models")
@@ -219,9 +233,24 @@ def resolve_one(executable: str, version: str, tags: list[str]) -> tuple[bool, s
     """Does requirements.txt resolve to wheels for this Python and platform? (ok, pip's last error line)"""
     with tempfile.TemporaryDirectory() as target:  # --target: old pips refuse --platform without it
         # --python: pip evaluates the requirements' markers (python_version) for that interpreter
-        command = [sys.executable, "-m", "pip", "--python", executable, "install", "--dry-run", "--quiet",
-                   "--ignore-installed", "--target", target, "--only-binary=:all:", "--python-version", version,
-                   "-r", "requirements.txt"]
+        command = [
+            sys.executable,
+            "-m",
+            "pip",
+            "--python",
+            executable,
+            "install",
+            "--dry-run",
+            "--quiet",
+            "--ignore-installed",
+            "--target",
+            target,
+            "--only-binary=:all:",
+            "--python-version",
+            version,
+            "-r",
+            "requirements.txt",
+        ]
         for tag in tags:
             command += ["--platform", tag]
         out = subprocess.run(command, cwd=REPO, env=child_env(), capture_output=True, text=True)
@@ -233,8 +262,11 @@ def resolve(found: dict[str, tuple[str, str]]) -> int:
     """``pip install --dry-run`` of requirements.txt for each Python found x each platform; a table."""
     if subprocess.run([sys.executable, "-m", "pip", "--version"], capture_output=True).returncode != 0:
         raise UsageError(f"--resolve needs pip in {sys.executable}")
-    jobs = {(version, platform): (executable, version, tags)
-            for version, (_, executable) in found.items() for platform, tags in PLATFORMS.items()}
+    jobs = {
+        (version, platform): (executable, version, tags)
+        for version, (_, executable) in found.items()
+        for platform, tags in PLATFORMS.items()
+    }
     with ThreadPoolExecutor(max_workers=3) as pool:  # mostly waiting for the package index
         results = dict(zip(jobs, pool.map(lambda job: resolve_one(*job), jobs.values())))
     lines = ["| Python | " + " | ".join(PLATFORMS) + " |", "|" + "---|" * (len(PLATFORMS) + 1)]
@@ -269,8 +301,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {error}", file=sys.stderr)
         return 2
     print("Pythons to test: " + ", ".join(f"{full} ({exe})" for full, exe in found.values()), flush=True)
-    rows = [test_one(version, executable, args.unit_only, args.reuse, args.notebooks)
-            for version, (_, executable) in found.items()]
+    rows = [
+        test_one(version, executable, args.unit_only, args.reuse, args.notebooks)
+        for version, (_, executable) in found.items()
+    ]
     result = table(rows, found, args.unit_only)
     print("\n" + result)
     failed = [row["version"] for row in rows if not row_passed(row, args.unit_only)]

@@ -40,8 +40,9 @@ VARIANTS = {
     "one-thread": ({"TF_NUM_INTRAOP_THREADS": "1"}, ["--nbval", "--nbval-sanitize-with", "tests/nbval_sanitize.cfg"]),
 }
 # the notebooks whose outputs or asserts depend on trained weights (00 and 01 train nothing)
-NOTEBOOKS = sorted(str(p.relative_to(REPO)) for p in (REPO / "notebooks").glob("[0-9][0-9]_*.ipynb")
-                   if p.name[:2] not in ("00", "01"))
+NOTEBOOKS = sorted(
+    str(p.relative_to(REPO)) for p in (REPO / "notebooks").glob("[0-9][0-9]_*.ipynb") if p.name[:2] not in ("00", "01")
+)
 
 
 def run_variant(name: str, extra: list[str], notebooks: list[str] = NOTEBOOKS) -> tuple[int, float]:
@@ -49,8 +50,17 @@ def run_variant(name: str, extra: list[str], notebooks: list[str] = NOTEBOOKS) -
     models = REPO / "models" / "variants" / name
     shutil.rmtree(models, ignore_errors=True)  # train everything under this variant's arithmetic
     env = {**os.environ, **env_vars, "COURSE_MODELS_DIR": str(models), "PYTHONHASHSEED": "0"}
-    command = [sys.executable, "-m", "pytest", "--nbval-current-env", *flags, "-p", "no:cacheprovider", *notebooks,
-               *extra]
+    command = [
+        sys.executable,
+        "-m",
+        "pytest",
+        "--nbval-current-env",
+        *flags,
+        "-p",
+        "no:cacheprovider",
+        *notebooks,
+        *extra,
+    ]
     print(f"\n=== variant {name}: {' '.join(f'{k}={v}' for k, v in env_vars.items())}", flush=True)
     started = time.perf_counter()
     status = subprocess.call(command, cwd=REPO, env=env)
@@ -82,8 +92,9 @@ def main(argv: list[str]) -> int:
             return 2
     names = [arg for arg in argv if arg in VARIANTS] or list(VARIANTS)
     extra = [arg for arg in argv if arg not in VARIANTS]  # pytest's options, e.g. -x or -p no:cacheprovider
-    unknown = [arg for i, arg in enumerate(extra)
-               if not arg.startswith("-") and not (i and extra[i - 1].startswith("-"))]
+    unknown = [
+        arg for i, arg in enumerate(extra) if not arg.startswith("-") and not (i and extra[i - 1].startswith("-"))
+    ]
     if unknown:
         print(f"error: unknown variant {unknown[0]!r}; choose from: {', '.join(VARIANTS)}", file=sys.stderr)
         return 2

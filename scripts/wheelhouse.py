@@ -25,8 +25,9 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))  # helpers.bootstrap (standard library only) and scripts/test_pythons.py
 sys.path.insert(0, str(REPO / "scripts"))
-from helpers.bootstrap import pinned  # noqa: E402  (the one marker-aware reader of requirements.txt)
 from test_pythons import PLATFORMS as PLATFORM_TAGS  # noqa: E402  (the tags --resolve checks)
+
+from helpers.bootstrap import pinned  # noqa: E402  (the one marker-aware reader of requirements.txt)
 
 PLATFORMS = {name.split()[0]: tags for name, tags in PLATFORM_TAGS.items()}  # linux, windows, macos
 BUILD_TOOLS = ["pip", "setuptools>=61"]  # `make setup` upgrades pip and builds `helpers` (pip install -e .)
@@ -41,8 +42,20 @@ def download(python: str, platform_name: str | None, dest: Path) -> int:
     """``pip download`` the wheels for one (Python, platform); ``None`` is this computer. pip's exit status."""
     with tempfile.NamedTemporaryFile("w", suffix=".txt", delete=False) as handle:
         handle.write("\n".join(requirements_for(python) + BUILD_TOOLS) + "\n")
-    command = [sys.executable, "-m", "pip", "download", "--quiet", "--only-binary=:all:", "--dest", str(dest),
-               "--python-version", python, "-r", handle.name]
+    command = [
+        sys.executable,
+        "-m",
+        "pip",
+        "download",
+        "--quiet",
+        "--only-binary=:all:",
+        "--dest",
+        str(dest),
+        "--python-version",
+        python,
+        "-r",
+        handle.name,
+    ]
     for tag in PLATFORMS[platform_name] if platform_name else []:
         command += ["--platform", tag]
     print(f"Python {python}, {platform_name or 'this computer'}:", flush=True)
@@ -63,8 +76,12 @@ def main(argv: list[str] | None = None) -> int:
             print(f"error: --pythons takes versions like 3.12, not {python!r}", file=sys.stderr)
             return 2
     args.dest.mkdir(parents=True, exist_ok=True)
-    failed = [f"{python}/{name or 'here'}" for python in pythons for name in (args.platforms or [None])
-              if download(python, name, args.dest) != 0]
+    failed = [
+        f"{python}/{name or 'here'}"
+        for python in pythons
+        for name in (args.platforms or [None])
+        if download(python, name, args.dest) != 0
+    ]
     wheels = list(args.dest.glob("*.whl"))
     size = sum(w.stat().st_size for w in wheels) / 1e9
     print(f"{len(wheels)} wheels, {size:.1f} GB in {args.dest}" + (f"; FAILED: {', '.join(failed)}" if failed else ""))

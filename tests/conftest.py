@@ -7,10 +7,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from support import write_digit_image
 
 from helpers import quiet_tensorflow
 from helpers.paths import TEST_DIR, TRAIN_DIR
-from support import write_digit_image
 
 quiet_tensorflow()
 
@@ -19,8 +19,9 @@ quiet_tensorflow()
 def make_split(tmp_path):
     """Build a split folder ``<tmp>/<name>/<digit>/<i>.png`` with ``per_class`` images for each digit."""
 
-    def _make(name: str = "split", digits=range(10), per_class: int = 2, ext: str = ".png", mode: str = "L",
-              size: int = 28) -> Path:
+    def _make(
+        name: str = "split", digits=range(10), per_class: int = 2, ext: str = ".png", mode: str = "L", size: int = 28
+    ) -> Path:
         root = tmp_path / name
         for digit in digits:
             for i in range(per_class):
@@ -70,12 +71,22 @@ def trained_model_file(tmp_path_factory) -> Path:
 
 
 def pytest_addoption(parser):
-    parser.addoption("--run-exercises", action="store_true",
-                     help="also run every exercise change of notebooks/exercises.json (make test-exercises, ~20 min)")
-    parser.addoption("--exercise-share", default=None, metavar="K/N",
-                     help="with --run-exercises: only share K of N of the exercise changes (CI rotates K)")
-    parser.addoption("--run-editions", action="store_true",
-                     help="also run every student notebook, unanswered and with the worked solutions (slow)")
+    parser.addoption(
+        "--run-exercises",
+        action="store_true",
+        help="also run every exercise change of notebooks/exercises.json (make test-exercises, ~20 min)",
+    )
+    parser.addoption(
+        "--exercise-share",
+        default=None,
+        metavar="K/N",
+        help="with --run-exercises: only share K of N of the exercise changes (CI rotates K)",
+    )
+    parser.addoption(
+        "--run-editions",
+        action="store_true",
+        help="also run every student notebook, unanswered and with the worked solutions (slow)",
+    )
 
 
 def pytest_configure(config):
@@ -85,8 +96,10 @@ def pytest_configure(config):
 @pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the groups
 def pytest_collection_modifyitems(config, items):
     group_notebooks(config, items)
-    slow = {"exercises": ("--run-exercises", "exercise runs are slow: make test-exercises (pytest --run-exercises)"),
-            "editions": ("--run-editions", "student notebook runs are slow: make test-editions (pytest --run-editions)")}
+    slow = {
+        "exercises": ("--run-exercises", "exercise runs are slow: make test-exercises (pytest --run-exercises)"),
+        "editions": ("--run-editions", "student notebook runs are slow: make test-editions (pytest --run-editions)"),
+    }
     for marker, (option, reason) in slow.items():
         if not config.getoption(option):
             for item in items:

@@ -26,15 +26,22 @@ from PIL import Image
 
 from helpers.paths import DATA_DIR, REPO_ROOT
 
-
 # --- running the course's commands ----------------------------------------------------------------------
 
-def run_module(module: str, *args: str | Path, cwd: Path = REPO_ROOT, timeout: float = 600,
-               **env_vars: str) -> subprocess.CompletedProcess:
+
+def run_module(
+    module: str, *args: str | Path, cwd: Path = REPO_ROOT, timeout: float = 600, **env_vars: str
+) -> subprocess.CompletedProcess:
     """``python -m MODULE ARGS`` as a user runs it, with this interpreter: text output captured."""
     env = {**os.environ, "PYTHONHASHSEED": "0", **env_vars}
-    return subprocess.run([sys.executable, "-m", module, *map(str, args)], capture_output=True, text=True, cwd=cwd,
-                          env=env, timeout=timeout)
+    return subprocess.run(
+        [sys.executable, "-m", module, *map(str, args)],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        env=env,
+        timeout=timeout,
+    )
 
 
 def run_cli(*args: str | Path, cwd: Path = REPO_ROOT, **env_vars: str) -> subprocess.CompletedProcess:
@@ -61,6 +68,7 @@ def assert_user_error(result: subprocess.CompletedProcess, *fragments: str) -> N
 @pytest.fixture(scope="module", autouse=True)
 def data_dir_is_never_written():
     """Imported by a test module, it checks that nothing in that module wrote into ``data/``."""
+
     def snapshot():
         return sorted((str(p), p.stat().st_mtime_ns, p.stat().st_size) for p in DATA_DIR.rglob("*"))
 
@@ -79,10 +87,11 @@ def load_script(name: str) -> ModuleType:
 
 # --- test files -----------------------------------------------------------------------------------------
 
+
 def write_digit_image(path: Path, value: int = 200, size: int = 28, mode: str = "L") -> Path:
     """A simple synthetic 'digit': a bright bar whose position depends on ``value``."""
     array = np.zeros((size, size), dtype=np.uint8)
-    array[size // 4: 3 * size // 4, (value % size) // 2 + 2: (value % size) // 2 + 6] = 255
+    array[size // 4 : 3 * size // 4, (value % size) // 2 + 2 : (value % size) // 2 + 6] = 255
     image = Image.fromarray(array, mode="L")
     if mode != "L":
         image = image.convert(mode)

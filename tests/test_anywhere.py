@@ -12,10 +12,10 @@ import sysconfig
 from pathlib import Path
 
 import pytest
+from support import load_script, pins_for
 
 from helpers import bootstrap
 from helpers.paths import REPO_ROOT
-from support import load_script, pins_for
 
 NOTEBOOK = "00_welcome_and_setup.ipynb"
 
@@ -25,10 +25,18 @@ def platform_env(tmp_path: Path) -> dict[str, str]:
     settings (PYTHONPATH, PYTHONSTARTUP, PYTHONHOME, a venv, the course's own variables, PIP_* options) and
     Jupyter's and IPython's per-user folders (kernels, config, startup scripts) in ``tmp_path``, not this
     machine's ``~/.jupyter``, ``~/.local/share/jupyter`` or ``~/.ipython``."""
-    env = {k: v for k, v in os.environ.items()
-           if not k.startswith(("PYTHON", "COURSE_", "JUPYTER", "IPYTHON", "PIP_", "CONDA")) and k != "VIRTUAL_ENV"}
-    env.update(PYTHONHASHSEED="0", PYTHONNOUSERSITE="1", IPYTHONDIR=str(tmp_path / "ipython"),
-               JUPYTER_CONFIG_DIR=str(tmp_path / "jupyter-config"), JUPYTER_DATA_DIR=str(tmp_path / "jupyter-data"))
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("PYTHON", "COURSE_", "JUPYTER", "IPYTHON", "PIP_", "CONDA")) and k != "VIRTUAL_ENV"
+    }
+    env.update(
+        PYTHONHASHSEED="0",
+        PYTHONNOUSERSITE="1",
+        IPYTHONDIR=str(tmp_path / "ipython"),
+        JUPYTER_CONFIG_DIR=str(tmp_path / "jupyter-config"),
+        JUPYTER_DATA_DIR=str(tmp_path / "jupyter-data"),
+    )
     return env
 
 
@@ -40,16 +48,31 @@ def bare_kernel(tmp_path: Path, env: dict[str, str]) -> dict[str, str]:
     venv = tmp_path / "bare"
     subprocess.run([sys._base_executable, "-m", "venv", "--without-pip", str(venv)], check=True)
     python = venv / ("Scripts/python.exe" if os.name == "nt" else "bin/python")
-    purelib = subprocess.run([str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
-                             capture_output=True, text=True, check=True).stdout.strip()
+    purelib = subprocess.run(
+        [str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
     Path(purelib, "course_packages.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
     spec = tmp_path / "jupyter" / "kernels" / "bare"
     spec.mkdir(parents=True)
-    (spec / "kernel.json").write_text(json.dumps({
-        "argv": [str(python), "-m", "ipykernel_launcher", "-f", "{connection_file}"],
-        "display_name": "bare", "language": "python"}))
-    check = subprocess.run([str(python), "-c", "import importlib.util as u; print(u.find_spec('helpers'))"],
-                           capture_output=True, text=True, cwd=tmp_path, env=env)
+    (spec / "kernel.json").write_text(
+        json.dumps(
+            {
+                "argv": [str(python), "-m", "ipykernel_launcher", "-f", "{connection_file}"],
+                "display_name": "bare",
+                "language": "python",
+            }
+        )
+    )
+    check = subprocess.run(
+        [str(python), "-c", "import importlib.util as u; print(u.find_spec('helpers'))"],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env=env,
+    )
     assert check.stdout.strip() == "None", f"the bare kernel must not see helpers: {check.stdout}{check.stderr}"
     return {"JUPYTER_PATH": str(tmp_path / "jupyter"), "BARE_SITE": purelib}
 
@@ -74,8 +97,12 @@ def texts(cell: dict) -> list[str]:
 
 def test_texts_join_a_stream_that_arrived_in_pieces():
     one = {"outputs": [{"output_type": "stream", "name": "stdout", "text": ["Right: it.\n"]}]}
-    pieces = {"outputs": [{"output_type": "stream", "name": "stdout", "text": ["Right: it."]},
-                          {"output_type": "stream", "name": "stdout", "text": "\n"}]}
+    pieces = {
+        "outputs": [
+            {"output_type": "stream", "name": "stdout", "text": ["Right: it."]},
+            {"output_type": "stream", "name": "stdout", "text": "\n"},
+        ]
+    }
     assert texts(pieces) == texts(one) == ["Right: it.\n"]
     other = {"outputs": [{"output_type": "stream", "name": "stdout", "text": ["Right: that.\n"]}]}
     warned = {"outputs": [*one["outputs"], {"output_type": "stream", "name": "stderr", "text": "Warning: x\n"}]}
@@ -90,8 +117,9 @@ def test_a_notebook_alone_in_an_empty_folder_gets_the_course_and_runs(tmp_path, 
     and nothing installs ``helpers``."""
     if not (REPO_ROOT / ".git").exists():
         pytest.skip("needs the course as a git repository to clone from (COURSE_REPO_URL=file://...)")
-    dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=REPO_ROOT,
-                           capture_output=True, text=True).stdout
+    dirty = subprocess.run(
+        ["git", "status", "--porcelain", "--untracked-files=no"], cwd=REPO_ROOT, capture_output=True, text=True
+    ).stdout
     env = platform_env(tmp_path)
     env.update(bare_kernel(tmp_path, env))
     env["COURSE_REPO_URL"] = REPO_ROOT.as_uri()  # what Colab gets from GitHub, from a local clone
@@ -104,10 +132,27 @@ def test_a_notebook_alone_in_an_empty_folder_gets_the_course_and_runs(tmp_path, 
         course = tmp_path / "pulled"
         subprocess.run(["git", "clone", "--quiet", env["COURSE_REPO_URL"], str(course)], check=True)
         lone = course / "notebooks"
-    run = subprocess.run([sys.executable, "-m", "jupyter", "nbconvert", "--to", "notebook", "--execute",
-                          "--ExecutePreprocessor.kernel_name=bare", "--ExecutePreprocessor.timeout=900",
-                          "--output", "executed.ipynb", NOTEBOOK], cwd=lone, env=env, capture_output=True,
-                         text=True, timeout=1800)
+    run = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "jupyter",
+            "nbconvert",
+            "--to",
+            "notebook",
+            "--execute",
+            "--ExecutePreprocessor.kernel_name=bare",
+            "--ExecutePreprocessor.timeout=900",
+            "--output",
+            "executed.ipynb",
+            NOTEBOOK,
+        ],
+        cwd=lone,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=1800,
+    )
     assert run.returncode == 0, f"the lone notebook stopped:\n{run.stderr[-3000:]}"
     assert (course / "helpers" / "bootstrap.py").is_file(), "the first cell should have cloned the course"
     pth = Path(env["BARE_SITE"], "mnist_cnn_course.pth")
@@ -121,8 +166,9 @@ def test_a_notebook_alone_in_an_empty_folder_gets_the_course_and_runs(tmp_path, 
         assert not any(o["output_type"] == "error" for o in again["outputs"]), source[:80]
         if "NBVAL_IGNORE_OUTPUT" not in source:
             assert texts(again) == texts(original), f"the cell printed something else alone:\n{source[:200]}"
-    after = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=REPO_ROOT,
-                           capture_output=True, text=True).stdout
+    after = subprocess.run(
+        ["git", "status", "--porcelain", "--untracked-files=no"], cwd=REPO_ROOT, capture_output=True, text=True
+    ).stdout
     assert after == dirty, "running a notebook alone changed files of the course it was cloned from"
 
 
@@ -136,8 +182,10 @@ def test_the_first_cell_does_nothing_in_a_clone_and_names_the_configured_reposit
         cell = nav.first_code_cell(notebook)
         assert cell["outputs"] == [], f"{path.name}: the first cell printed something in a clone"
         assert f'"COURSE_REPO_URL", "{url}"' in "".join(cell["source"])
-        assert f"colab.research.google.com/github/{url.removeprefix('https://github.com/')}/blob/main/notebooks/" \
-               f"{path.name}" in "".join(notebook["cells"][0]["source"])
+        assert (
+            f"colab.research.google.com/github/{url.removeprefix('https://github.com/')}/blob/main/notebooks/"
+            f"{path.name}" in "".join(notebook["cells"][0]["source"])
+        )
 
 
 def test_the_readme_badges_open_the_configured_repository():
@@ -155,18 +203,25 @@ def test_a_repository_url_that_colab_cannot_open_is_refused_in_one_line():
 
 def test_pinned_evaluates_the_markers_for_each_python(tmp_path):
     requirements = tmp_path / "requirements.txt"
-    requirements.write_text("# a comment\nkeras==3.15.1; python_version >= \"3.11\"  # new\n"
-                            "keras==3.12.4; python_version < \"3.11\"\n\nanywidget==0.11.0\nnumpy==2.4.6\n")
-    assert bootstrap.pinned(requirements, ["keras", "anywidget"], python="3.10") == ["keras==3.12.4", "anywidget==0.11.0"]
+    requirements.write_text(
+        '# a comment\nkeras==3.15.1; python_version >= "3.11"  # new\n'
+        'keras==3.12.4; python_version < "3.11"\n\nanywidget==0.11.0\nnumpy==2.4.6\n'
+    )
+    assert bootstrap.pinned(requirements, ["keras", "anywidget"], python="3.10") == [
+        "keras==3.12.4",
+        "anywidget==0.11.0",
+    ]
     assert bootstrap.pinned(requirements, ["keras"], python="3.11") == ["keras==3.15.1"]
     assert bootstrap.pinned(requirements, python="3.13") == ["keras==3.15.1", "anywidget==0.11.0", "numpy==2.4.6"]
 
 
 def test_pinned_reads_the_course_requirements_for_this_python():
-    this = "%d.%d" % sys.version_info[:2]
+    this = "{}.{}".format(*sys.version_info[:2])
     wanted = pins_for(this)  # parsed on its own in tests/support.py
     assert bootstrap.pinned(REPO_ROOT / "requirements.txt", ["keras", "anywidget"]) == [
-        f"keras=={wanted['keras']}", f"anywidget=={wanted['anywidget']}"]
+        f"keras=={wanted['keras']}",
+        f"anywidget=={wanted['anywidget']}",
+    ]
 
 
 def test_finish_setup_installs_only_what_is_missing_and_never_replaces_tensorflow(tmp_path, monkeypatch):
@@ -179,8 +234,9 @@ def test_finish_setup_installs_only_what_is_missing_and_never_replaces_tensorflo
     (tmp_path / "read-only").write_text("a file, so no folder can be made under it")
     monkeypatch.setattr(bootstrap, "NEEDED", {**bootstrap.NEEDED, "no_such_module_here": "anywidget"})
     commands = []
-    monkeypatch.setattr(bootstrap.subprocess, "run",
-                        lambda command: commands.append(command) or subprocess.CompletedProcess(command, 0))
+    monkeypatch.setattr(
+        bootstrap.subprocess, "run", lambda command: commands.append(command) or subprocess.CompletedProcess(command, 0)
+    )
     monkeypatch.chdir(tmp_path)
     assert bootstrap.finish_setup(course) == ["anywidget"]
     assert commands == [[sys.executable, "-m", "pip", "install", "--quiet", "anywidget==0.11.0"]]
@@ -230,12 +286,20 @@ def test_binder_and_repo2docker_hubs_build_the_pinned_course():
 def test_offline_installs_take_the_wheelhouse_and_never_the_network(tmp_path):
     wheelhouse = tmp_path / "wheelhouse"
     wheelhouse.mkdir()
-    dry_run = subprocess.run(["make", "-n", "setup", f"VENV={tmp_path / 'venv'}", f"WHEELHOUSE={wheelhouse}"],
-                             cwd=REPO_ROOT, capture_output=True, text=True).stdout
+    dry_run = subprocess.run(
+        ["make", "-n", "setup", f"VENV={tmp_path / 'venv'}", f"WHEELHOUSE={wheelhouse}"],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+    ).stdout
     assert "--no-index" not in dry_run, "an empty wheelhouse/ is not used"
     (wheelhouse / "example-1.0-py3-none-any.whl").write_bytes(b"")
-    dry_run = subprocess.run(["make", "-n", "setup", f"VENV={tmp_path / 'venv'}", f"WHEELHOUSE={wheelhouse}"],
-                             cwd=REPO_ROOT, capture_output=True, text=True).stdout
+    dry_run = subprocess.run(
+        ["make", "-n", "setup", f"VENV={tmp_path / 'venv'}", f"WHEELHOUSE={wheelhouse}"],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+    ).stdout
     installs = [line for line in dry_run.splitlines() if "pip install" in line]
     assert len(installs) == 3 and all(f"--no-index --find-links {wheelhouse}" in line for line in installs), dry_run
 
@@ -249,20 +313,29 @@ def test_the_wheelhouse_pins_each_python_its_own_versions(python):
 
 
 def test_windows_entry_point_runs_the_makefiles_commands():
-    run = subprocess.run([sys.executable, "scripts/course.py", "--dry-run", "test", "-k", "03"], cwd=REPO_ROOT,
-                         capture_output=True, text=True)
+    run = subprocess.run(
+        [sys.executable, "scripts/course.py", "--dry-run", "test", "-k", "03"],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+    )
     assert run.returncode == 0, run.stderr
     pytest_line = run.stdout.strip().splitlines()[-1]
-    makefile = subprocess.run(["make", "-n", "test", "PYTEST_ARGS=-k 03"], cwd=REPO_ROOT, capture_output=True,
-                              text=True).stdout
+    makefile = subprocess.run(
+        ["make", "-n", "test", "PYTEST_ARGS=-k 03"], cwd=REPO_ROOT, capture_output=True, text=True
+    ).stdout
     wanted = shlex.split(re.search(r"-m pytest (.*)$", makefile, flags=re.MULTILINE).group(1))
     assert shlex.split(pytest_line.split("-m pytest ", 1)[1]) == wanted, (pytest_line, wanted)
 
 
 def make_value(name: str) -> str:
     """A variable of the Makefile as ``make`` itself evaluates it."""
-    run = subprocess.run(["make", "--no-print-directory", f"--eval=print-value: ; @echo '$({name})'", "print-value"],
-                         cwd=REPO_ROOT, capture_output=True, text=True)
+    run = subprocess.run(
+        ["make", "--no-print-directory", f"--eval=print-value: ; @echo '$({name})'", "print-value"],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+    )
     assert run.returncode == 0, run.stderr
     return run.stdout.strip()
 
@@ -287,6 +360,7 @@ def test_windows_entry_point_refuses_an_unsupported_python_in_one_line(tmp_path)
     assert run.returncode == 2 and run.stderr.count("\n") == 1 and "Traceback" not in run.stderr, run.stderr
     assert f"Python {this[0]}.{this[1]} is too old" in run.stderr and f"py -3.{this[1] + 2} scripts" in run.stderr
     assert not (tmp_path / ".venv").exists()
-    usage = subprocess.run([sys.executable, "scripts/course.py", "nonsense"], cwd=REPO_ROOT, capture_output=True,
-                           text=True)
+    usage = subprocess.run(
+        [sys.executable, "scripts/course.py", "nonsense"], cwd=REPO_ROOT, capture_output=True, text=True
+    )
     assert usage.returncode == 2 and "course.py lab" in usage.stdout

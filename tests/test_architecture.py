@@ -43,8 +43,11 @@ def helpers_imports(source: str) -> set[str]:
 
 
 def import_graph() -> dict[str, set[str]]:
-    return {path.stem: helpers_imports(path.read_text()) - {path.stem}
-            for path in sorted(PACKAGE.glob("*.py")) if path.stem != "__init__"}
+    return {
+        path.stem: helpers_imports(path.read_text()) - {path.stem}
+        for path in sorted(PACKAGE.glob("*.py"))
+        if path.stem != "__init__"
+    }
 
 
 def test_every_module_has_a_layer():
@@ -63,7 +66,7 @@ def test_no_import_cycles():
 
     def visit(module: str) -> None:
         if module in visiting:
-            raise AssertionError("import cycle: " + " -> ".join(visiting[visiting.index(module):] + [module]))
+            raise AssertionError("import cycle: " + " -> ".join(visiting[visiting.index(module) :] + [module]))
         if module in done:
             return
         visiting.append(module)
@@ -102,10 +105,15 @@ def _all_imports(source: str) -> set[str]:
 def statements(source: str) -> int:
     """Python statements in ``source``, docstrings not counted: what a reader must read, however it is formatted."""
     tree = ast.parse(source)
-    docstrings = {id(node.body[0]) for node in ast.walk(tree)
-                  if isinstance(node, (ast.Module, ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))
-                  and node.body and isinstance(node.body[0], ast.Expr)
-                  and isinstance(node.body[0].value, ast.Constant) and isinstance(node.body[0].value.value, str)}
+    docstrings = {
+        id(node.body[0])
+        for node in ast.walk(tree)
+        if isinstance(node, (ast.Module, ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))
+        and node.body
+        and isinstance(node.body[0], ast.Expr)
+        and isinstance(node.body[0].value, ast.Constant)
+        and isinstance(node.body[0].value.value, str)
+    }
     return sum(isinstance(node, ast.stmt) and id(node) not in docstrings for node in ast.walk(tree))
 
 

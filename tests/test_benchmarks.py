@@ -8,13 +8,14 @@ import json
 
 import numpy as np
 import pytest
+from support import assert_user_error, data_dir_is_never_written, run_bench  # noqa: F401  (fixture)
 
-from benchmarks import cli as bench_cli, flops as bench_flops, report as bench_report, runner, workers
+from benchmarks import flops as bench_flops
+from benchmarks import report as bench_report
+from benchmarks import runner, workers
 from helpers.errors import CourseError
 from helpers.model import build_cnn, build_custom_cnn
 from helpers.paths import REPO_ROOT
-
-from support import assert_user_error, data_dir_is_never_written, run_bench  # noqa: F401  (fixture)
 
 # the maintainers' tool: `make test-maintainer`, not `make test`
 pytestmark = pytest.mark.maintainer
@@ -23,8 +24,12 @@ pytestmark = pytest.mark.maintainer
 def test_flops_of_the_seed_cnn_by_hand():
     # conv1: 26x26 outputs x 32 filters x 3x3x1; conv2: 11x11 x 64 x 3x3x32; dense: 1600x128; output: 128x10
     macs = dict(bench_flops.layer_macs(build_cnn()))
-    assert macs == {"conv1": 26 * 26 * 32 * 9, "conv2": 11 * 11 * 64 * 9 * 32, "dense": 1600 * 128,
-                    "probabilities": 128 * 10}
+    assert macs == {
+        "conv1": 26 * 26 * 32 * 9,
+        "conv2": 11 * 11 * 64 * 9 * 32,
+        "dense": 1600 * 128,
+        "probabilities": 128 * 10,
+    }
     flops = bench_flops.flops_per_image(build_cnn())
     forward = sum(macs.values())
     assert flops == {"forward": 2 * forward, "training": 2 * (3 * forward - macs["conv1"])}
@@ -32,8 +37,12 @@ def test_flops_of_the_seed_cnn_by_hand():
 
 def test_flops_follow_the_layer_sizes():
     small = dict(bench_flops.layer_macs(build_custom_cnn(filters=(8, 16), dense_units=32)))
-    assert small == {"conv1": 26 * 26 * 8 * 9, "conv2": 11 * 11 * 16 * 9 * 8, "dense": 400 * 32,
-                     "probabilities": 32 * 10}
+    assert small == {
+        "conv1": 26 * 26 * 8 * 9,
+        "conv2": 11 * 11 * 16 * 9 * 8,
+        "dense": 400 * 32,
+        "probabilities": 32 * 10,
+    }
 
 
 def test_forward_flops_agree_with_tensorflows_profiler():
@@ -45,8 +54,11 @@ def test_forward_flops_agree_with_tensorflows_profiler():
     model = build_cnn()
     function = tf.function(lambda x: model(x, training=False))
     frozen = convert_variables_to_constants_v2(function.get_concrete_function(tf.TensorSpec([1, 28, 28, 1])))
-    options = tf.compat.v1.profiler.ProfileOptionBuilder(
-        tf.compat.v1.profiler.ProfileOptionBuilder.float_operation()).with_empty_output().build()
+    options = (
+        tf.compat.v1.profiler.ProfileOptionBuilder(tf.compat.v1.profiler.ProfileOptionBuilder.float_operation())
+        .with_empty_output()
+        .build()
+    )
     profiled = tf.compat.v1.profiler.profile(graph=frozen.graph, options=options).total_float_ops
     ours = bench_flops.flops_per_image(model)["forward"]
     assert ours <= profiled < ours * 1.02, (ours, profiled)
@@ -76,14 +88,21 @@ def fake_report(runs=3, seed=(2.4, 2.4, 2.4), tfdata=(1.2, 1.2, 1.2), wall=(60.0
     """A report with the fields the targets are judged on; the seed pipeline at the reference speed."""
     return {
         "config": {"runs": runs},
-        "pipelines": {"seed": {"epoch_s": 2.4, "per_run_epoch_s": list(seed)},
-                      "tfdata": {"epoch_s": 1.2, "per_run_epoch_s": list(tfdata)},
-                      "course": {"epoch_s": 1.0, "per_run_epoch_s": [1.0] * runs}},
-        "speedup_tfdata_only": 2.0, "reference_scale": 0.5,
+        "pipelines": {
+            "seed": {"epoch_s": 2.4, "per_run_epoch_s": list(seed)},
+            "tfdata": {"epoch_s": 1.2, "per_run_epoch_s": list(tfdata)},
+            "course": {"epoch_s": 1.0, "per_run_epoch_s": [1.0] * runs},
+        },
+        "speedup_tfdata_only": 2.0,
+        "reference_scale": 0.5,
         "training": {"epochs": 20, "wall_s": 60.0, "per_run_wall_s": list(wall), "peak_rss_mb": 1024.0},
         "latency": {"predict_one": {"median_ms": 1.0}},
-        "flops": {"pipeline": "course", "per_epoch": 30e9, "fraction_of_matmul": 0.3,
-                  "matmul": {"gflops": 100.0, "per_run_gflops": [100.0, 100.0, 125.0]}},
+        "flops": {
+            "pipeline": "course",
+            "per_epoch": 30e9,
+            "fraction_of_matmul": 0.3,
+            "matmul": {"gflops": 100.0, "per_run_gflops": [100.0, 100.0, 125.0]},
+        },
     }
 
 
@@ -95,7 +114,9 @@ def test_targets_are_judged_on_scaled_times():
     assert rows["20-epoch training"]["scaled"] == 30.0 and rows["20-epoch training"]["met"] is True
     assert rows["training peak memory (RSS)"]["value"] == 1.0 and rows["training peak memory (RSS)"]["met"]
     del report["reference_scale"]
-    assert {row["name"]: row for row in runner.check_targets(report)}["20-epoch training, whole process"]["met"] is False
+    assert {row["name"]: row for row in runner.check_targets(report)}["20-epoch training, whole process"][
+        "met"
+    ] is False
 
 
 def test_every_target_is_judged_on_every_run():
@@ -145,8 +166,20 @@ def test_committed_results_are_raw_and_compared_per_run():
 def tiny_report(bundled_subset, tmp_path_factory):
     """``python -m benchmarks --tiny`` on 1,000 + 300 real digits: every worker runs once."""
     out = tmp_path_factory.mktemp("bench")
-    result = run_bench("--tiny", "--train", bundled_subset, "--test", bundled_subset, "--out", out,
-                       "--label", "tiny", "--batch-sizes", "100", "--ablation")
+    result = run_bench(
+        "--tiny",
+        "--train",
+        bundled_subset,
+        "--test",
+        bundled_subset,
+        "--out",
+        out,
+        "--label",
+        "tiny",
+        "--batch-sizes",
+        "100",
+        "--ablation",
+    )
     assert result.returncode == 0, result.stderr
     return result, out
 
@@ -161,7 +194,8 @@ def test_tiny_bench_measures_every_figure(tiny_report):
     assert report["pipelines"]["seed"]["steps_per_execution"] == 1
     assert report["pipelines"]["course"]["steps_per_execution"] == 50
     assert report["speedup_vs_seed"] == pytest.approx(
-        report["pipelines"]["seed"]["epoch_s"] / report["pipelines"]["course"]["epoch_s"], rel=0.02)
+        report["pipelines"]["seed"]["epoch_s"] / report["pipelines"]["course"]["epoch_s"], rel=0.02
+    )
     assert "reference_scale" not in report  # a subset: the 2.4 s yardstick does not apply
     training = report["training"]
     assert training["command"] == "python -m helpers train" and training["epochs"] == 1
@@ -174,7 +208,8 @@ def test_tiny_bench_measures_every_figure(tiny_report):
     flops = report["flops"]
     assert flops["per_epoch"] == 1000 * flops["training_per_image"] + 300 * flops["forward_per_image"]
     assert flops["achieved_gflops"] == pytest.approx(
-        flops["per_epoch"] / report["pipelines"]["course"]["epoch_s"] / 1e9, rel=0.01)
+        flops["per_epoch"] / report["pipelines"]["course"]["epoch_s"] / 1e9, rel=0.01
+    )
     assert flops["matmul"]["size"] == 256 and flops["matmul"]["gflops"] > 0
     assert [row["met"] for row in report["targets"]] == [None] * 5  # a smoke run: nothing judged
     assert report["config"]["judged"] is False and "no target is judged" in (out / "tiny.md").read_text()
@@ -221,14 +256,17 @@ def test_table_compares_reports(tiny_report, tmp_path):
     assert "batch 100: " in result.stdout
 
 
-@pytest.mark.parametrize("args, fragments", [
-    (["--runs", "0"], ["--runs", "must be at least 1"]),
-    (["--out", "data/results"], ["refusing to write into data/"]),
-    (["--tiny", "--out", "benchmarks/results"], ["--tiny", "not written to benchmarks/results"]),
-    (["--label", "../x"], ["--label", "'../x'"]),
-    (["--train", "no/such/folder"], ["dataset folder not found", "no/such/folder"]),
-    (["--table", "no/such/report.json"], ["benchmark report not found", "no/such/report.json"]),
-])
+@pytest.mark.parametrize(
+    "args, fragments",
+    [
+        (["--runs", "0"], ["--runs", "must be at least 1"]),
+        (["--out", "data/results"], ["refusing to write into data/"]),
+        (["--tiny", "--out", "benchmarks/results"], ["--tiny", "not written to benchmarks/results"]),
+        (["--label", "../x"], ["--label", "'../x'"]),
+        (["--train", "no/such/folder"], ["dataset folder not found", "no/such/folder"]),
+        (["--table", "no/such/report.json"], ["benchmark report not found", "no/such/report.json"]),
+    ],
+)
 def test_bench_mistakes_are_one_line(args, fragments):
     assert_user_error(run_bench(*args), *fragments)
 
@@ -286,8 +324,11 @@ def test_steps_per_execution_changes_speed_not_weights():
 def test_run_bench_takes_medians_and_survives_a_failing_batch_size(monkeypatch, bundled_subset):
     """The orchestration with fake workers: medians over runs, the speed-up, and an optional batch size that
     fails (as XLA did on a GPU) recorded instead of losing the whole run."""
-    epochs_by_run = {"seed": [[2.0, 2.2], [2.4, 2.6], [9.0, 9.0]], "tfdata": [[1.0], [1.2], [1.1]],
-                     "course": [[0.8], [0.9], [0.7]]}
+    epochs_by_run = {
+        "seed": [[2.0, 2.2], [2.4, 2.6], [9.0, 9.0]],
+        "tfdata": [[1.0], [1.2], [1.1]],
+        "course": [[0.8], [0.9], [0.7]],
+    }
     calls = {name: 0 for name in epochs_by_run}
 
     def fake_worker(name, **options):
@@ -297,24 +338,46 @@ def test_run_bench_takes_medians_and_survives_a_failing_batch_size(monkeypatch, 
             pipeline = options["pipeline"]
             seconds = epochs_by_run[pipeline][calls[pipeline]]
             calls[pipeline] += 1
-            return {"batch_size": 32, "train_images": 1000, "val_images": 300, "first_epoch_s": 3.0,
-                    "epoch_seconds": seconds, "val_accuracy": 0.9, "steps_per_execution": 1}
+            return {
+                "batch_size": 32,
+                "train_images": 1000,
+                "val_images": 300,
+                "first_epoch_s": 3.0,
+                "epoch_seconds": seconds,
+                "val_accuracy": 0.9,
+                "steps_per_execution": 1,
+            }
         if name == "latency":
             way = {"median_ms": 1.0, "calls": options["calls"]}
-            return {"predict_one": way, "model_call": way, "model_predict": way,
-                    "batched": {"images_per_s": 1.0, "batch_size": 256}}
+            return {
+                "predict_one": way,
+                "model_call": way,
+                "model_predict": way,
+                "batched": {"images_per_s": 1.0, "batch_size": 256},
+            }
         return {"gflops": 100.0, "device": "CPU", "size": 64, "precision": "float32", "library": "fake"}
 
     monkeypatch.setattr(runner, "run_worker", fake_worker)
-    monkeypatch.setattr(runner, "time_training", lambda *args: {"wall_s": 10.0, "peak_rss_mb": 500.0,
-                                                               "command": "fake", "val_accuracy": 0.9})
-    report = runner.run_bench(runs=3, epochs=2, latency_calls=5, train_dir=bundled_subset, test_dir=bundled_subset,
-                             batch_sizes=(64,), log=lambda line: None)
+    monkeypatch.setattr(
+        runner,
+        "time_training",
+        lambda *args: {"wall_s": 10.0, "peak_rss_mb": 500.0, "command": "fake", "val_accuracy": 0.9},
+    )
+    report = runner.run_bench(
+        runs=3,
+        epochs=2,
+        latency_calls=5,
+        train_dir=bundled_subset,
+        test_dir=bundled_subset,
+        batch_sizes=(64,),
+        log=lambda line: None,
+    )
     assert report["pipelines"]["seed"]["epoch_s"] == 2.5  # medians per run 2.1, 2.5, 9.0 -> 2.5
     assert report["pipelines"]["course"]["per_run_epoch_s"] == [0.8, 0.9, 0.7]
     assert report["speedup_vs_seed"] == round(2.5 / 0.8, 2)
-    assert report["batch_sweep"] == [{"batch_size": 64, "error": "benchmark step failed (exit -11): "
-                                                                 "benchmarks --worker epochs: crash"}]
+    assert report["batch_sweep"] == [
+        {"batch_size": 64, "error": "benchmark step failed (exit -11): benchmarks --worker epochs: crash"}
+    ]
     assert "| 64 | failed: benchmark step failed" in bench_report.markdown(report)
     assert "batch 64: failed" in bench_report.comparison_table([report])
 
@@ -324,26 +387,67 @@ def test_course_benchmark_judges_each_step_against_the_reference_training():
     table also gives each time at the reference machine's speed (the yardstick's 2.4 s per epoch)."""
     from benchmarks import course
 
-    results = {"yardstick_s": 4.8, "reference_s": 40.0, "improved_s": 100.0, "course_s": 390.0,
-               "make_test_s": 230.0, "ci_s": 990.0, "notebooks_s": {"00_welcome_and_setup.ipynb": 12.0}}
+    results = {
+        "yardstick_s": 4.8,
+        "reference_s": 40.0,
+        "improved_s": 100.0,
+        "course_s": 390.0,
+        "make_test_s": 230.0,
+        "ci_s": 990.0,
+        "notebooks_s": {"00_welcome_and_setup.ipynb": 12.0},
+    }
     rows, all_met = course.rows_and_verdict(results)
     assert [row["met"] for row in rows] == [None, True, True, True, True] and all_met
-    text = course.markdown({"commit": "abc", "dirty": False, "date": "today", "command": "python -m benchmarks.course",
-                            "machine": {"cpu": "cpu", "cpu_count": 2, "system": "Linux", "python": "3.11",
-                                        "versions": {}, "load_average": None},
-                            "results": results, "rows": rows, "all_met": all_met})
+    text = course.markdown(
+        {
+            "commit": "abc",
+            "dirty": False,
+            "date": "today",
+            "command": "python -m benchmarks.course",
+            "machine": {
+                "cpu": "cpu",
+                "cpu_count": 2,
+                "system": "Linux",
+                "python": "3.11",
+                "versions": {},
+                "load_average": None,
+            },
+            "results": results,
+            "rows": rows,
+            "all_met": all_met,
+        }
+    )
     assert "| 9.75x |" in text and "| 115 s |" in text and "00_welcome_and_setup.ipynb" in text
     # each target's edge (3x, 10x, 6x, 25x the 40 s reference): met at the limit, missed a second over, in the table
-    for key, row, limit in (("improved_s", 1, 120.0), ("course_s", 2, 400.0), ("make_test_s", 3, 240.0),
-                            ("ci_s", 4, 1000.0)):
+    for key, row, limit in (
+        ("improved_s", 1, 120.0),
+        ("course_s", 2, 400.0),
+        ("make_test_s", 3, 240.0),
+        ("ci_s", 4, 1000.0),
+    ):
         rows, all_met = course.rows_and_verdict({**results, key: limit})
         assert rows[row]["met"] is True and all_met, (key, rows[row])
         rows, all_met = course.rows_and_verdict({**results, key: limit + 1})
         assert rows[row]["met"] is False and not all_met, (key, rows[row])
-        table = course.markdown({"commit": "abc", "dirty": False, "date": "today", "command": "c",
-                                 "machine": {"cpu": "cpu", "cpu_count": 2, "system": "Linux", "python": "3.11",
-                                             "versions": {}, "load_average": None},
-                                 "results": {**results, key: limit + 1}, "rows": rows, "all_met": all_met})
+        table = course.markdown(
+            {
+                "commit": "abc",
+                "dirty": False,
+                "date": "today",
+                "command": "c",
+                "machine": {
+                    "cpu": "cpu",
+                    "cpu_count": 2,
+                    "system": "Linux",
+                    "python": "3.11",
+                    "versions": {},
+                    "load_average": None,
+                },
+                "results": {**results, key: limit + 1},
+                "rows": rows,
+                "all_met": all_met,
+            }
+        )
         line = next(line for line in table.splitlines() if line.startswith(f"| {rows[row]['step']} |"))
         assert line.endswith("| NO |") and f"| {limit + 1:.0f} s |" in line and "All targets met: NO." in table
 

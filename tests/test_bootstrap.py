@@ -11,8 +11,18 @@ from helpers import bootstrap
 from helpers.paths import REPO_ROOT
 
 
-@pytest.mark.parametrize("installed, old", [("3.8.0", True), ("3.11.2", True), ("3.11.3rc1", True),
-                                            ("3.11.3", False), ("3.15.1", False), ("4.0", False), (None, False)])
+@pytest.mark.parametrize(
+    "installed, old",
+    [
+        ("3.8.0", True),
+        ("3.11.2", True),
+        ("3.11.3rc1", True),
+        ("3.11.3", False),
+        ("3.15.1", False),
+        ("4.0", False),
+        (None, False),
+    ],
+)
 def test_keras_older_than_3_11_3_is_too_old(installed, old):
     assert bootstrap.too_old("keras", installed) is old
 
@@ -25,8 +35,9 @@ def fake_platform(monkeypatch, tmp_path, versions: dict[str, str | None]):
     monkeypatch.setattr(bootstrap.site, "getsitepackages", lambda: [str(tmp_path / "site-packages")])
     monkeypatch.setattr(bootstrap, "installed_version", lambda package: versions.get(package, "99"))
     commands = []
-    monkeypatch.setattr(bootstrap.subprocess, "run",
-                        lambda command: commands.append(command) or subprocess.CompletedProcess(command, 0))
+    monkeypatch.setattr(
+        bootstrap.subprocess, "run", lambda command: commands.append(command) or subprocess.CompletedProcess(command, 0)
+    )
     monkeypatch.chdir(tmp_path)
     return course, commands
 

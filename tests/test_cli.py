@@ -5,9 +5,12 @@ from __future__ import annotations
 import json
 
 import pytest
-
-from support import (assert_user_error, data_dir_is_never_written, run_cli,  # noqa: F401  (fixture)
-                     write_digit_image, write_idx)
+from support import (
+    assert_user_error,
+    run_cli,  # noqa: F401  (fixture)
+    write_digit_image,
+    write_idx,
+)
 
 
 def test_data_summarizes_the_bundled_dataset():
@@ -29,8 +32,7 @@ def test_train_evaluate_predict_end_to_end(bundled_subset, tmp_path):
     result = run_cli("train", "--train", bundled_subset, "--val", bundled_subset, "--epochs", "2", "--out", out)
     assert result.returncode == 0, result.stderr
     assert "epoch  1/2" in result.stdout and "epoch  2/2" in result.stdout and "val_accuracy" in result.stdout
-    assert sorted(p.name for p in out.parent.iterdir()) == ["cnn.h5", "cnn.history.json", "cnn.keras",
-                                                            "cnn.meta.json"]
+    assert sorted(p.name for p in out.parent.iterdir()) == ["cnn.h5", "cnn.history.json", "cnn.keras", "cnn.meta.json"]
     assert result.stderr == ""
 
     result = run_cli("evaluate", "--model", out, "--data", bundled_subset, "--json")
@@ -72,23 +74,26 @@ def test_train_reports_a_corrupt_image_before_training(bundled_subset, tmp_path)
     assert "epoch" not in result.stdout and not out.exists()
 
 
-@pytest.mark.parametrize("args, fragments", [
-    (["data", "no/such/folder"], ["dataset folder not found", "no/such/folder"]),
-    (["train", "--epochs", "abc"], ["--epochs", "abc"]),
-    (["train", "--epochs", "0"], ["must be at least 1"]),
-    (["train", "--seed", "-1"], ["--seed"]),
-    (["train", "--recipe", "magic"], ["magic"]),
-    (["train", "--out", "data/x.keras"], ["refusing to write into data/"]),
-    (["train", "--out", "model.pt"], ["must end in .keras", "model.pt"]),
-    (["train", "--train", "nowhere"], ["dataset folder not found", "nowhere"]),
-    (["evaluate", "--model", "model.pt"], ["must end in .keras or .h5", "model.pt"]),
-    (["evaluate", "--model", "missing.keras"], ["model file not found", "missing.keras"]),
-    (["predict", "--model", "x.keras"], ["IMAGE"]),
-    (["import-idx", "a.gz", "b.gz"], ["OUT_DIR"]),
-    (["import-idx", "a.gz", "b.gz", "out"], ["IDX file not found", "a.gz"]),
-    (["frobnicate"], ["frobnicate"]),
-    ([], ["COMMAND"]),
-])
+@pytest.mark.parametrize(
+    "args, fragments",
+    [
+        (["data", "no/such/folder"], ["dataset folder not found", "no/such/folder"]),
+        (["train", "--epochs", "abc"], ["--epochs", "abc"]),
+        (["train", "--epochs", "0"], ["must be at least 1"]),
+        (["train", "--seed", "-1"], ["--seed"]),
+        (["train", "--recipe", "magic"], ["magic"]),
+        (["train", "--out", "data/x.keras"], ["refusing to write into data/"]),
+        (["train", "--out", "model.pt"], ["must end in .keras", "model.pt"]),
+        (["train", "--train", "nowhere"], ["dataset folder not found", "nowhere"]),
+        (["evaluate", "--model", "model.pt"], ["must end in .keras or .h5", "model.pt"]),
+        (["evaluate", "--model", "missing.keras"], ["model file not found", "missing.keras"]),
+        (["predict", "--model", "x.keras"], ["IMAGE"]),
+        (["import-idx", "a.gz", "b.gz"], ["OUT_DIR"]),
+        (["import-idx", "a.gz", "b.gz", "out"], ["IDX file not found", "a.gz"]),
+        (["frobnicate"], ["frobnicate"]),
+        ([], ["COMMAND"]),
+    ],
+)
 def test_argument_and_path_mistakes_are_one_line_errors(args, fragments):
     assert_user_error(run_cli(*args), *fragments)
 
@@ -99,26 +104,34 @@ def test_bad_folders_and_files_are_one_line_errors(tmp_path, trained_model_file,
     assert_user_error(run_cli("data", tmp_path / "ds"), "class folder names must be digits", "cats")
 
     (tmp_path / "empty").mkdir()
-    assert_user_error(run_cli("evaluate", "--model", trained_model_file, "--data", tmp_path / "empty"),
-                      "no class folders")
+    assert_user_error(
+        run_cli("evaluate", "--model", trained_model_file, "--data", tmp_path / "empty"), "no class folders"
+    )
 
     (tmp_path / "broken.keras").write_bytes(b"not a zip")
-    assert_user_error(run_cli("evaluate", "--model", tmp_path / "broken.keras", "--data", bundled_subset),
-                      "corrupt model file", "broken.keras")
+    assert_user_error(
+        run_cli("evaluate", "--model", tmp_path / "broken.keras", "--data", bundled_subset),
+        "corrupt model file",
+        "broken.keras",
+    )
     (tmp_path / "zero.h5").write_bytes(b"")
-    assert_user_error(run_cli("predict", "--model", tmp_path / "zero.h5", sorted((bundled_subset / "test" / "1").iterdir())[0]),
-                      "empty model file", "zero.h5")
+    assert_user_error(
+        run_cli("predict", "--model", tmp_path / "zero.h5", sorted((bundled_subset / "test" / "1").iterdir())[0]),
+        "empty model file",
+        "zero.h5",
+    )
 
     (tmp_path / "notes.txt").write_text("hello")
-    assert_user_error(run_cli("predict", "--model", trained_model_file, tmp_path / "notes.txt"),
-                      "not a readable image", "notes.txt")
-    assert_user_error(run_cli("predict", "--model", trained_model_file, tmp_path / "nope.png"),
-                      "image not found", "nope.png")
+    assert_user_error(
+        run_cli("predict", "--model", trained_model_file, tmp_path / "notes.txt"), "not a readable image", "notes.txt"
+    )
+    assert_user_error(
+        run_cli("predict", "--model", trained_model_file, tmp_path / "nope.png"), "image not found", "nope.png"
+    )
 
 
 def test_import_idx_through_the_cli(tmp_path):
     import numpy as np
-
 
     images = write_idx(tmp_path / "i.gz", np.zeros((4, 28, 28), dtype=np.uint8) + 9)
     labels = write_idx(tmp_path / "l.gz", np.array([1, 1, 7, 0], dtype=np.uint8))

@@ -23,14 +23,17 @@ from pathlib import Path
 import numpy as np
 import pytest
 from PIL import Image
+from support import (
+    assert_user_error,
+    run_cli,  # noqa: F401  (fixture)
+    write_digit_image,
+    write_idx,
+)
 
 from helpers import cli, model_files
 from helpers.data import list_images, read_image
 from helpers.errors import CourseError
 from helpers.paths import REPO_ROOT
-
-from support import (assert_user_error, data_dir_is_never_written, run_cli,  # noqa: F401  (fixture)
-                     write_digit_image, write_idx)
 
 AS_ROOT = hasattr(os, "geteuid") and os.geteuid() == 0
 
@@ -67,10 +70,16 @@ def fake_keras_file(path: Path) -> Path:
 
 # --- output places are checked before any work ---------------------------------------------------------
 
-@pytest.mark.parametrize("in_the_way, fragment", [
-    ("x.keras", "a folder is in the way"), ("x.h5", "a folder is in the way"),
-    ("x.history.json", "a folder is in the way"), ("x.meta.json", "a folder is in the way"),
-])
+
+@pytest.mark.parametrize(
+    "in_the_way, fragment",
+    [
+        ("x.keras", "a folder is in the way"),
+        ("x.h5", "a folder is in the way"),
+        ("x.history.json", "a folder is in the way"),
+        ("x.meta.json", "a folder is in the way"),
+    ],
+)
 def test_train_out_with_a_folder_in_the_way_of_any_of_the_four_files(capsys, tmp_path, in_the_way, fragment):
     (tmp_path / in_the_way).mkdir()
     line = one_error(capsys, "train", "--out", tmp_path / "x.keras", "--train", tmp_path / "nowhere")
@@ -118,11 +127,16 @@ def test_an_unwritable_folder_in_process(capsys, tmp_path, monkeypatch):
 
 
 def test_output_checks_come_before_tensorflow_is_imported(tmp_path):
-    code = ("import sys; from helpers.cli import main; rc = main(sys.argv[1:]); "
-            "print('tensorflow' in sys.modules); sys.exit(rc)")
+    code = (
+        "import sys; from helpers.cli import main; rc = main(sys.argv[1:]); "
+        "print('tensorflow' in sys.modules); sys.exit(rc)"
+    )
     (tmp_path / "x.h5").mkdir()
-    for args in (["train", "--out", str(tmp_path / "x.keras")], ["evaluate", "--model", "model.pt"],
-                 ["predict", "--model", str(tmp_path / "none.keras"), "a.png"]):
+    for args in (
+        ["train", "--out", str(tmp_path / "x.keras")],
+        ["evaluate", "--model", "model.pt"],
+        ["predict", "--model", str(tmp_path / "none.keras"), "a.png"],
+    ):
         result = subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True, cwd=REPO_ROOT)
         assert result.returncode == 2 and result.stdout.strip() == "False", (args, result.stderr)
 
@@ -138,6 +152,7 @@ def test_import_idx_out_dir_is_checked_before_reading(capsys, tmp_path):
 
 
 # --- class folders, links -------------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("name", ["\u00b2", "\u0663", "\uff13", "10", "cats", "3 "])
 def test_only_the_ascii_digits_name_classes(capsys, tmp_path, name):
@@ -183,16 +198,23 @@ def test_an_unreadable_folder_in_process(capsys, tmp_path, monkeypatch):
 
 # --- recipes --------------------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("per_class, digits, fragment", [
-    (2, range(10), "found 20"), (12, range(10), None), (1, range(10), "digits 0, 1, 2"),
-])
+
+@pytest.mark.parametrize(
+    "per_class, digits, fragment",
+    [
+        (2, range(10), "found 20"),
+        (12, range(10), None),
+        (1, range(10), "digits 0, 1, 2"),
+    ],
+)
 def test_improved_recipe_with_too_few_images(capsys, tmp_path, per_class, digits, fragment):
     split = split_with(tmp_path, per_class=per_class, digits=digits)
     if fragment is None:  # 120 images, 12 per digit: enough; stop right after the checks
         cli._check_improved_split(list_images(split), split)
         return
-    line = one_error(capsys, "train", "--recipe", "improved", "--train", split, "--val", split,
-                     "--out", tmp_path / "m.keras")
+    line = one_error(
+        capsys, "train", "--recipe", "improved", "--train", split, "--val", split, "--out", tmp_path / "m.keras"
+    )
     assert "too few images for --recipe improved" in line and fragment in line and str(split) in line
 
 
@@ -216,6 +238,7 @@ def test_the_improved_check_agrees_with_scikit_learn(tmp_path):
 
 
 # --- import-idx -----------------------------------------------------------------------------------------
+
 
 def test_import_idx_corrupt_and_truncated_streams(capsys, tmp_path):
     labels = write_idx(tmp_path / "l.gz", np.zeros(2, dtype=np.uint8))
@@ -253,6 +276,7 @@ def test_import_idx_zero_images_and_some_digits(capsys, tmp_path):
 
 # --- images ----------------------------------------------------------------------------------------------
 
+
 def huge_png(path: Path, width: int = 10000, height: int = 10000) -> Path:
     """A small PNG file whose header says width x height (a decompression bomb, as far as the header goes)."""
     import io
@@ -285,11 +309,23 @@ def test_predict_a_folder_says_so(capsys, tmp_path):
     assert "a folder, not an image file" in one_error(capsys, "predict", "--model", tmp_path / "m.keras", tmp_path)
 
 
-@pytest.mark.parametrize("mode, value, expected", [
-    ("I;16", 65535, 255), ("I;16", 32768, 128), ("I;16", 257 * 40, 40), ("I", 65535, 255), ("I", 257 * 200, 200),
-    ("F", 0.5, 128), ("F", 1.0, 255), ("1", 1, 255), ("LA", (90, 255), 90), ("RGB", (90, 90, 90), 90),
-    ("CMYK", (0, 0, 0, 0), 255), ("P", 0, 0),
-])
+@pytest.mark.parametrize(
+    "mode, value, expected",
+    [
+        ("I;16", 65535, 255),
+        ("I;16", 32768, 128),
+        ("I;16", 257 * 40, 40),
+        ("I", 65535, 255),
+        ("I", 257 * 200, 200),
+        ("F", 0.5, 128),
+        ("F", 1.0, 255),
+        ("1", 1, 255),
+        ("LA", (90, 255), 90),
+        ("RGB", (90, 90, 90), 90),
+        ("CMYK", (0, 0, 0, 0), 255),
+        ("P", 0, 0),
+    ],
+)
 def test_any_mode_and_bit_depth_becomes_8_bit_gray(tmp_path, mode, value, expected):
     image = Image.new(mode, (28, 28), value)
     path = tmp_path / ("x.png" if mode not in ("F", "CMYK", "I") else "x.tif")
@@ -313,14 +349,19 @@ def test_a_file_name_that_is_not_utf8_prints_on_a_strict_terminal(tmp_path):
     name = os.fsdecode(b"\xff\xfe-digit.png")
     (tmp_path / name).write_text("not an image")
     fake_keras_file(tmp_path / "m.keras")
-    result = subprocess.run([sys.executable, "-m", "helpers", "predict", "--model", "m.keras", name],
-                            capture_output=True, cwd=tmp_path, env={**os.environ, "PYTHONIOENCODING": "utf-8:strict"})
+    result = subprocess.run(
+        [sys.executable, "-m", "helpers", "predict", "--model", "m.keras", name],
+        capture_output=True,
+        cwd=tmp_path,
+        env={**os.environ, "PYTHONIOENCODING": "utf-8:strict"},
+    )
     lines = result.stderr.decode().splitlines()
     assert result.returncode == 2 and len(lines) == 1, result.stderr
     assert lines[0].startswith("error: not a readable image") and "\\udcff\\udcfe-digit.png" in lines[0]
 
 
 # --- a run's four files: all or none --------------------------------------------------------------------
+
 
 class FakeModel:
     """Stands in for a Keras model: ``save`` writes a tag (the set logic does not need TensorFlow)."""
@@ -409,11 +450,13 @@ def test_the_interrupt_message_tells_the_truth(tmp_path):
 
 # --- newcomers ------------------------------------------------------------------------------------------
 
+
 def test_evaluate_and_predict_default_to_the_reference_model(tmp_path):
     for args in (["evaluate"], ["predict", "digit.png"]):
         result = run_cli(*args, COURSE_MODELS_DIR=str(tmp_path / "models"))
-        assert_user_error(result, "model file not found:", "mnist_cnn_model.keras",
-                          "(make it with: python -m helpers train)")
+        assert_user_error(
+            result, "model file not found:", "mnist_cnn_model.keras", "(make it with: python -m helpers train)"
+        )
 
 
 def test_help_texts_are_complete(capsys):
@@ -466,11 +509,17 @@ def test_evaluate_and_predict_use_the_reference_model_when_it_exists(trained_mod
 @pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs /dev/full")
 def test_a_full_disk_and_a_closed_pipe_are_no_traceback(tmp_path):
     with open("/dev/full", "w") as full:
-        result = subprocess.run([sys.executable, "-m", "helpers", "data", "--json"], stdout=full, stderr=subprocess.PIPE,
-                                text=True, cwd=REPO_ROOT)
+        result = subprocess.run(
+            [sys.executable, "-m", "helpers", "data", "--json"],
+            stdout=full,
+            stderr=subprocess.PIPE,
+            text=True,
+            cwd=REPO_ROOT,
+        )
     assert result.returncode == 1 and result.stderr == "error: No space left on device (standard output)\n"
-    reader = subprocess.Popen([sys.executable, "-m", "helpers", "data"], stdout=subprocess.PIPE,
-                              stderr=subprocess.PIPE, cwd=REPO_ROOT)
+    reader = subprocess.Popen(
+        [sys.executable, "-m", "helpers", "data"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=REPO_ROOT
+    )
     reader.stdout.read(5)
     reader.stdout.close()  # like `| head -c 5`
     assert reader.wait() in (0, 141) and reader.stderr.read() == b""

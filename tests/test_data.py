@@ -9,15 +9,22 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from PIL import Image
 from keras.utils import to_categorical
+from PIL import Image
+from support import write_digit_image
 
-from helpers.data import (list_images, load_arrays, load_dataset, read_image, resolve_split,
-                          seed_generators, summarize_dataset, unit_pixels)
+from helpers.data import (
+    list_images,
+    load_arrays,
+    load_dataset,
+    read_image,
+    resolve_split,
+    seed_generators,
+    summarize_dataset,
+    unit_pixels,
+)
 from helpers.errors import CourseError
 from helpers.paths import BUNDLED_DATASET, TEST_DIR, TRAIN_DIR
-
-from support import write_digit_image
 
 
 def test_bundled_splits_load_with_expected_shapes_and_labels():
@@ -44,8 +51,10 @@ def test_hidden_entries_are_ignored(make_split):
     assert len(list_images(split)) == 2
 
 
-@pytest.mark.parametrize("ext, mode", [(".png", "RGB"), (".png", "RGBA"), (".jpg", "RGB"), (".bmp", "L"),
-                                       (".gif", "P"), (".jpeg", "L"), (".png", "LA")])
+@pytest.mark.parametrize(
+    "ext, mode",
+    [(".png", "RGB"), (".png", "RGBA"), (".jpg", "RGB"), (".bmp", "L"), (".gif", "P"), (".jpeg", "L"), (".png", "LA")],
+)
 def test_formats_and_modes_become_28x28_grayscale(make_split, ext, mode):
     split = make_split(digits=[5], per_class=1, ext=ext, mode=mode)
     images, labels = load_arrays(split)
@@ -74,16 +83,19 @@ def test_resolve_split_accepts_root_or_split(bundled_subset):
     assert resolve_split(bundled_subset / "train", "test") == bundled_subset / "train"
 
 
-@pytest.mark.parametrize("problem, message", [
-    ("missing", "dataset folder not found"),
-    ("no_class_folders", "no class folders"),
-    ("non_digit_folder", "class folder names must be digits"),
-    ("digit_out_of_range", "class folder names must be digits"),
-    ("empty_class", "no images in class folder"),
-    ("zero_byte", "empty file (0 bytes)"),
-    ("corrupt", "not a readable image"),
-    ("not_an_image", "not a PNG, JPG, BMP or GIF image"),
-])
+@pytest.mark.parametrize(
+    "problem, message",
+    [
+        ("missing", "dataset folder not found"),
+        ("no_class_folders", "no class folders"),
+        ("non_digit_folder", "class folder names must be digits"),
+        ("digit_out_of_range", "class folder names must be digits"),
+        ("empty_class", "no images in class folder"),
+        ("zero_byte", "empty file (0 bytes)"),
+        ("corrupt", "not a readable image"),
+        ("not_an_image", "not a PNG, JPG, BMP or GIF image"),
+    ],
+)
 def test_bad_datasets_raise_one_line_errors_naming_the_culprit(make_split, tmp_path, problem, message):
     split = make_split(digits=[0, 1], per_class=1)
     culprit = {
@@ -197,8 +209,12 @@ def test_load_dataset_batches_match_a_plain_tf_data_pipeline(bundled_subset):
     import tensorflow as tf
 
     images, labels = load_arrays(bundled_subset / "train")
-    plain = (tf.data.Dataset.from_tensor_slices((images, to_categorical(labels))).cache()
-             .shuffle(len(images), seed=3, reshuffle_each_iteration=True).batch(32))
+    plain = (
+        tf.data.Dataset.from_tensor_slices((images, to_categorical(labels)))
+        .cache()
+        .shuffle(len(images), seed=3, reshuffle_each_iteration=True)
+        .batch(32)
+    )
     ours = load_dataset(bundled_subset / "train", batch_size=32, shuffle=True, seed=3)
     options = ours.options()
     assert options.autotune.enabled is False and options.threading.private_threadpool_size == 1
@@ -244,27 +260,33 @@ def test_an_image_replaced_in_place_is_read_anew(tmp_path):
     np.testing.assert_array_equal(images[row, ..., 0], read_image(new) / np.float32(255))
 
 
-@pytest.mark.parametrize("pixels, expected", [
-    (np.array([0, 51, 255], dtype=np.uint8), [0.0, 0.2, 1.0]),
-    (np.array([0, 51, 255]), [0.0, 0.2, 1.0]),  # Python ints count 0..255 as uint8 does
-    (np.array([0, 65535], dtype=np.uint16), [0.0, 1.0]),
-    (np.array([0.0, 0.25, 1.0], dtype=np.float64), [0.0, 0.25, 1.0]),
-    (np.array([True, False]), [1.0, 0.0]),
-    (np.array([0.0, 0.0]), [0.0, 0.0]),  # an all-black float image stays black (no guess from its maximum)
-    (np.array([0, 1], dtype=np.uint8), [0.0, 1 / 255]),  # nearly black uint8 is not taken for [0, 1]
-])
+@pytest.mark.parametrize(
+    "pixels, expected",
+    [
+        (np.array([0, 51, 255], dtype=np.uint8), [0.0, 0.2, 1.0]),
+        (np.array([0, 51, 255]), [0.0, 0.2, 1.0]),  # Python ints count 0..255 as uint8 does
+        (np.array([0, 65535], dtype=np.uint16), [0.0, 1.0]),
+        (np.array([0.0, 0.25, 1.0], dtype=np.float64), [0.0, 0.25, 1.0]),
+        (np.array([True, False]), [1.0, 0.0]),
+        (np.array([0.0, 0.0]), [0.0, 0.0]),  # an all-black float image stays black (no guess from its maximum)
+        (np.array([0, 1], dtype=np.uint8), [0.0, 1 / 255]),  # nearly black uint8 is not taken for [0, 1]
+    ],
+)
 def test_unit_pixels_reads_the_scale_from_the_dtype(pixels, expected):
     result = unit_pixels(pixels)
     assert result.dtype == np.float32
     np.testing.assert_allclose(result, expected, rtol=1e-6)
 
 
-@pytest.mark.parametrize("pixels, message", [
-    (np.array([0.0, 255.0]), "float pixels must lie in \\[0, 1\\], found 0..255"),
-    (np.array([0.0, np.nan]), "float pixels must lie in"),
-    (np.array([-1, 300]), "integer pixels must lie in 0..255"),
-    (np.array(["a"]), "not numbers"),
-])
+@pytest.mark.parametrize(
+    "pixels, message",
+    [
+        (np.array([0.0, 255.0]), "float pixels must lie in \\[0, 1\\], found 0..255"),
+        (np.array([0.0, np.nan]), "float pixels must lie in"),
+        (np.array([-1, 300]), "integer pixels must lie in 0..255"),
+        (np.array(["a"]), "not numbers"),
+    ],
+)
 def test_unit_pixels_refuses_values_outside_the_dtypes_range(pixels, message):
     with pytest.raises(CourseError, match=message) as excinfo:
         unit_pixels(pixels, "the canvas")

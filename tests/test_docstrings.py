@@ -12,9 +12,12 @@ import pytest
 import benchmarks
 import helpers
 
-MODULES = sorted(info.name for package in (helpers, benchmarks)
-                 for info in pkgutil.iter_modules(package.__path__, package.__name__ + ".")
-                 if not info.name.endswith(".__main__") and info.name not in ("benchmarks.holdout", "benchmarks.spread"))
+MODULES = sorted(
+    info.name
+    for package in (helpers, benchmarks)
+    for info in pkgutil.iter_modules(package.__path__, package.__name__ + ".")
+    if not info.name.endswith(".__main__") and info.name not in ("benchmarks.holdout", "benchmarks.spread")
+)
 
 
 @pytest.mark.parametrize("name", MODULES)
@@ -36,7 +39,12 @@ def test_public_functions_have_docstrings(name):
     import inspect
 
     module = importlib.import_module(name)
-    missing = [function for function, value in vars(module).items()
-               if inspect.isfunction(value) and value.__module__ == name and not function.startswith("_")
-               and not (value.__doc__ or "").strip()]
+    missing = [
+        function
+        for function, value in vars(module).items()
+        if inspect.isfunction(value)
+        and value.__module__ == name
+        and not function.startswith("_")
+        and not (value.__doc__ or "").strip()
+    ]
     assert not missing, f"{name}: no docstring on {missing}"

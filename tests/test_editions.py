@@ -14,9 +14,9 @@ import sys
 from pathlib import Path
 
 import pytest
+from made_up_course import COLAB, course_env, execute, shared_course, teacher_notebook
 
 from helpers.paths import MODELS_DIR, REPO_ROOT
-from made_up_course import COLAB, course_env, execute, shared_course, teacher_notebook
 
 sys.path.insert(0, str(REPO_ROOT / "scripts"))
 import editions  # noqa: E402
@@ -53,8 +53,11 @@ def assert_gives_no_answer_away(student: dict, teacher: dict) -> None:
     assert not [c for c in student["cells"] if editions.tags(c) & {"solution", "teacher"}]
     assert not [t for t in texts if re.search(r"^Right:", t, flags=re.MULTILINE)], "a check shows its answer"
     assert not [t for t in texts if editions.SOLUTION_HEADING.search(t)], "a Solutions heading is left"
-    promises = [m.group(0) for t in texts for m in re.finditer(r"[^.\n]*solutions? (are|is) at the end[^.\n]*", t,
-                                                                flags=re.IGNORECASE)]
+    promises = [
+        m.group(0)
+        for t in texts
+        for m in re.finditer(r"[^.\n]*solutions? (are|is) at the end[^.\n]*", t, flags=re.IGNORECASE)
+    ]
     assert not promises, f"no solutions here: put that sentence in a markdown cell tagged `solution`: {promises}"
     for exercise in found:
         assert not [t for t in texts if exercise.solution.strip() in t], f"the worked answer of {exercise.name}"
@@ -78,9 +81,19 @@ def test_student_notebooks_keep_every_exercise_and_give_no_answer_away(course, e
 
 
 def test_the_student_edition_is_a_whole_course_folder(course, edition):
-    for item in ("Makefile", "README.md", "helpers/notebook.py", "data/README.md", "requirements.txt",
-                 "environment.yml", "pyproject.toml", "scripts/check_python.py", "scripts/course.py",
-                 "tests/nbval_sanitize.cfg", editions.MANIFEST):
+    for item in (
+        "Makefile",
+        "README.md",
+        "helpers/notebook.py",
+        "data/README.md",
+        "requirements.txt",
+        "environment.yml",
+        "pyproject.toml",
+        "scripts/check_python.py",
+        "scripts/course.py",
+        "tests/nbval_sanitize.cfg",
+        editions.MANIFEST,
+    ):
         assert (edition / item).is_file(), item
     assert os.access(edition / "binder" / "postBuild", os.X_OK), "repo2docker runs it: it stays executable"
     makefile = (edition / "Makefile").read_text()
@@ -89,8 +102,9 @@ def test_the_student_edition_is_a_whole_course_folder(course, edition):
         assert editions.makefile_value(edition, name) == editions.makefile_value(course, name)
     assert sorted(p.name for p in (edition / "notebooks").iterdir()) == ["00_words.ipynb", "01_numbers.ipynb"]
     # Windows without make: scripts/course.py reads the student Makefile and runs strict nbval of the notebooks
-    dry = subprocess.run([sys.executable, "scripts/course.py", "--dry-run", "test"], cwd=edition,
-                         capture_output=True, text=True)
+    dry = subprocess.run(
+        [sys.executable, "scripts/course.py", "--dry-run", "test"], cwd=edition, capture_output=True, text=True
+    )
     assert dry.returncode == 0, dry.stderr
     assert "--nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg" in dry.stdout
 
@@ -115,36 +129,56 @@ def test_check_says_when_the_edition_is_out_of_date(course, tmp_path):
     notebook["cells"][-1]["source"] = "## Next\n\nThe end, reworded."
     (source / "notebooks" / "01_numbers.ipynb").write_text(json.dumps(notebook))
     (dest / "helpers" / "notebook.py").write_text("# edited by hand\n")
-    assert editions.stale(source, dest) == ["notebooks/01_numbers.ipynb changed since the build",
-                                            "student/helpers was edited after the build"]
+    assert editions.stale(source, dest) == [
+        "notebooks/01_numbers.ipynb changed since the build",
+        "student/helpers was edited after the build",
+    ]
     editions.build(source, dest)
     assert editions.stale(source, dest) == []
 
 
 def test_check_on_the_command_line_says_what_to_do(tmp_path):
-    run = subprocess.run([sys.executable, str(REPO_ROOT / "scripts" / "editions.py"), "--check", "--dest",
-                          str(tmp_path / "student")], capture_output=True, text=True)
-    assert (run.returncode, run.stdout) == (1, f"out of date: {tmp_path / 'student'} has no readable "
-                                               f"{editions.MANIFEST}: run `make student`\n")
+    run = subprocess.run(
+        [sys.executable, str(REPO_ROOT / "scripts" / "editions.py"), "--check", "--dest", str(tmp_path / "student")],
+        capture_output=True,
+        text=True,
+    )
+    assert (run.returncode, run.stdout) == (
+        1,
+        f"out of date: {tmp_path / 'student'} has no readable {editions.MANIFEST}: run `make student`\n",
+    )
 
 
 def test_a_students_repository_gets_the_colab_badge_and_the_set_up_cell(tmp_path):
     teacher = teacher_notebook("00_words")
-    teacher["cells"].insert(2, {"cell_type": "code", "execution_count": None, "id": "boot", "metadata": {},
-                                "outputs": [], "source": bootstrap_cell("https://github.com/teacher/course")})
+    teacher["cells"].insert(
+        2,
+        {
+            "cell_type": "code",
+            "execution_count": None,
+            "id": "boot",
+            "metadata": {},
+            "outputs": [],
+            "source": bootstrap_cell("https://github.com/teacher/course"),
+        },
+    )
     student = editions.strip(teacher, "notebooks/00_words.ipynb", repository="https://github.com/class/course-2027")
-    assert COLAB.format(name="00_words.ipynb").replace("teacher/course", "class/course-2027") in \
-        editions.source(student["cells"][0])
+    assert COLAB.format(name="00_words.ipynb").replace("teacher/course", "class/course-2027") in editions.source(
+        student["cells"][0]
+    )
     assert '"COURSE_REPO_URL", "https://github.com/class/course-2027"' in editions.source(student["cells"][1])
 
 
-@pytest.mark.parametrize("breakage, message", [
-    ("untagged", "has exercises (check calls) but no cells tagged `answer` and `check`"),
-    ("answered", "printed Right: its answer cell is answered"),
-    ("no dots", "the answer cell of exercise 1 (cell 5) holds no `...`"),
-    ("no solution", "exercise 2 (count) has no `solution` code cell"),
-    ("untagged heading", "has a Solution heading but no `solution` tag"),
-])
+@pytest.mark.parametrize(
+    "breakage, message",
+    [
+        ("untagged", "has exercises (check calls) but no cells tagged `answer` and `check`"),
+        ("answered", "printed Right: its answer cell is answered"),
+        ("no dots", "the answer cell of exercise 1 (cell 5) holds no `...`"),
+        ("no solution", "exercise 2 (count) has no `solution` code cell"),
+        ("untagged heading", "has a Solution heading but no `solution` tag"),
+    ],
+)
 def test_a_notebook_that_breaks_the_contract_is_refused_with_a_line_naming_it(breakage, message, tmp_path):
     teacher = teacher_notebook("00_words")
     cells = teacher["cells"]
@@ -187,11 +221,13 @@ def test_each_answer_cell_filled_with_its_worked_solution_says_right(course, edi
 
 def load_nb(path: Path):
     import nbformat
+
     return nbformat.read(path, as_version=4)
 
 
 def to_node(notebook: dict):
     import nbformat
+
     return nbformat.reads(json.dumps(notebook), as_version=4)  # sources as strings, as nbclient wants them
 
 
@@ -240,8 +276,12 @@ def runnable_edition(real_edition) -> Path:
 @pytest.mark.editions
 @pytest.mark.parametrize("path", REAL_NOTEBOOKS, ids=lambda p: p.stem)
 def test_every_real_student_notebook_runs_unanswered_and_says_not_yet(path, runnable_edition):
-    ran = execute(load_nb(runnable_edition / "notebooks" / path.name), runnable_edition / "notebooks",
-                  course_env(runnable_edition), timeout=1800)
+    ran = execute(
+        load_nb(runnable_edition / "notebooks" / path.name),
+        runnable_edition / "notebooks",
+        course_env(runnable_edition),
+        timeout=1800,
+    )
     checks = [c for c in ran.cells if "check" in editions.tags(c)]
     assert checks and [verdict(c) for c in checks] == ["not yet"] * len(checks)
 

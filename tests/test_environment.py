@@ -6,19 +6,33 @@ import sys
 from pathlib import Path
 
 import pytest
-
-from helpers.paths import REPO_ROOT
 from support import load_script, pins_for, requirement_pins
 
-REQUIRED = ["tensorflow", "keras", "numpy", "matplotlib", "seaborn", "scikit-learn", "jupyterlab", "ipywidgets",
-            "nbval", "pytest", "pillow", "anywidget"]
+from helpers.paths import REPO_ROOT
+
+REQUIRED = [
+    "tensorflow",
+    "keras",
+    "numpy",
+    "matplotlib",
+    "seaborn",
+    "scikit-learn",
+    "jupyterlab",
+    "ipywidgets",
+    "nbval",
+    "pytest",
+    "pillow",
+    "anywidget",
+]
 
 
 def supported_versions() -> list[str]:
     """['3.10', ..., '3.13'] from the Makefile's PY_OLDEST and PY_NEWEST."""
     makefile = (REPO_ROOT / "Makefile").read_text()
-    oldest, newest = (re.search(rf"^{name} := 3\.(\d+)$", makefile, flags=re.MULTILINE).group(1)
-                      for name in ("PY_OLDEST", "PY_NEWEST"))
+    oldest, newest = (
+        re.search(rf"^{name} := 3\.(\d+)$", makefile, flags=re.MULTILINE).group(1)
+        for name in ("PY_OLDEST", "PY_NEWEST")
+    )
     return [f"3.{minor}" for minor in range(int(oldest), int(newest) + 1)]
 
 
@@ -48,7 +62,7 @@ def test_check_python_names_the_newest_supported_version_in_one_line():
         assert check.problem(check.parse(version), oldest, newest) is None
     too_new = check.problem((newest[0], newest[1] + 1), oldest, newest, "make test")
     too_old = check.problem((3, 9), oldest, newest)
-    pick = "PYTHON=python%d.%d" % newest
+    pick = "PYTHON=python{}.{}".format(*newest)
     assert "newer than TensorFlow supports" in too_new and f"make test {pick}" in too_new
     assert "too old" in too_old and f"make lab {pick}" in too_old
     assert "\n" not in too_new + too_old and too_new.startswith("error: ")
@@ -117,11 +131,22 @@ def test_generated_files_are_ignored_by_git():
     """Asked of git itself: paths that set-up, training and tests write, none of them committed by mistake."""
     if not (REPO_ROOT / ".git").exists():
         pytest.skip("not a git checkout: nothing to ask git")
-    generated = [".venv/bin/python", ".venvs/py3.13/bin/python", "models/mnist_cnn_model.keras",
-                 "notebooks/experiment.keras", "models/old.h5", "helpers/__pycache__/data.cpython-311.pyc",
-                 "datasets/mnist/train/0/0.png", "wheelhouse/numpy.whl"]
-    result = subprocess.run(["git", "check-ignore", "--no-index", "--verbose", "--non-matching", *generated],
-                            cwd=REPO_ROOT, capture_output=True, text=True)
+    generated = [
+        ".venv/bin/python",
+        ".venvs/py3.13/bin/python",
+        "models/mnist_cnn_model.keras",
+        "notebooks/experiment.keras",
+        "models/old.h5",
+        "helpers/__pycache__/data.cpython-311.pyc",
+        "datasets/mnist/train/0/0.png",
+        "wheelhouse/numpy.whl",
+    ]
+    result = subprocess.run(
+        ["git", "check-ignore", "--no-index", "--verbose", "--non-matching", *generated],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+    )
     not_ignored = [line.split("\t")[-1] for line in result.stdout.splitlines() if line.startswith("::")]
     assert result.returncode in (0, 1) and len(result.stdout.splitlines()) == len(generated), result.stderr
     assert not not_ignored, f"git would commit these generated files: {not_ignored}"
@@ -163,9 +188,15 @@ def test_test_pythons_refuses_an_unsupported_version_in_one_line(capsys):
 def test_test_pythons_table_fails_a_python_with_a_failed_or_missing_step():
     script = load_script("test_pythons")
     found = {"3.12": ("3.12.1", "/py312"), "3.13": ("3.13.0", "/py313")}
-    rows = [{"version": "3.12", "install": (True, "", 61.0), "unit": (True, "300 passed", 120.0),
-             "notebooks": (True, "150 passed", 400.0)},
-            {"version": "3.13", "install": (True, "", 60.0), "unit": (False, "1 failed, 299 passed", 119.0)}]
+    rows = [
+        {
+            "version": "3.12",
+            "install": (True, "", 61.0),
+            "unit": (True, "300 passed", 120.0),
+            "notebooks": (True, "150 passed", 400.0),
+        },
+        {"version": "3.13", "install": (True, "", 60.0), "unit": (False, "1 failed, 299 passed", 119.0)},
+    ]
     lines = script.table(rows, found, unit_only=False).splitlines()
     assert lines[2].endswith("| 9:41 | pass |") and "300 passed (2:00)" in lines[2]
     assert "1 failed, 299 passed (1:59)" in lines[3] and "not run" in lines[3] and lines[3].endswith("| FAIL |")

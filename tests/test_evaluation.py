@@ -5,8 +5,16 @@ import pytest
 from keras.utils import to_categorical
 
 from helpers.data import load_arrays
-from helpers.evaluation import (confusion, evaluate_model, misclassified, most_confused_pairs, per_class_report,
-                                predict_one, predict_probabilities, report_text)
+from helpers.evaluation import (
+    confusion,
+    evaluate_model,
+    misclassified,
+    most_confused_pairs,
+    per_class_report,
+    predict_one,
+    predict_probabilities,
+    report_text,
+)
 from helpers.model_files import load_model
 
 
@@ -58,8 +66,9 @@ def test_the_loss_is_computed_as_keras_computes_it_even_when_a_probability_under
 
     from helpers.evaluation import cross_entropy, evaluate_model, log_probabilities
 
-    model = keras.Sequential([keras.Input((28, 28, 1)), keras.layers.Flatten(),
-                              keras.layers.Dense(10, activation="softmax")])
+    model = keras.Sequential(
+        [keras.Input((28, 28, 1)), keras.layers.Flatten(), keras.layers.Dense(10, activation="softmax")]
+    )
     kernel = np.zeros((784, 10), dtype="float32")
     kernel[:, 1] = 0.5  # ink pushes every image towards a 1
     model.layers[-1].set_weights([kernel, np.zeros(10, dtype="float32")])

@@ -41,7 +41,8 @@ def apply_changes(notebook, changes: list[list[str]]):
     for old, new in changes:
         cells = [cell for cell in notebook.cells if cell.cell_type == "code" and old in cell.source]
         assert len(cells) == 1 and cells[0].source.count(old) == 1, (
-            f"exercises.json is out of date: {old!r} found {sum(c.source.count(old) for c in cells)} times")
+            f"exercises.json is out of date: {old!r} found {sum(c.source.count(old) for c in cells)} times"
+        )
         cells[0].source = cells[0].source.replace(old, new)
     return notebook
 
@@ -52,8 +53,9 @@ def run(notebook) -> tuple[str, str] | None:
     from nbclient import NotebookClient
     from nbclient.exceptions import CellExecutionError
 
-    client = NotebookClient(notebook, timeout=1800, kernel_name="python3",
-                            resources={"metadata": {"path": str(NOTEBOOKS)}})
+    client = NotebookClient(
+        notebook, timeout=1800, kernel_name="python3", resources={"metadata": {"path": str(NOTEBOOKS)}}
+    )
     try:
         client.execute()
     except CellExecutionError as error:
@@ -63,9 +65,13 @@ def run(notebook) -> tuple[str, str] | None:
 
 def warnings_shown(notebook) -> str:
     """The text the executed notebook wrote to stderr (where ``expect`` puts its warnings)."""
-    return "".join(output.get("text", "") for cell in notebook.cells if cell.cell_type == "code"
-                   for output in cell.get("outputs", [])
-                   if output.get("output_type") == "stream" and output.get("name") == "stderr")
+    return "".join(
+        output.get("text", "")
+        for cell in notebook.cells
+        if cell.cell_type == "code"
+        for output in cell.get("outputs", [])
+        if output.get("output_type") == "stream" and output.get("name") == "stderr"
+    )
 
 
 def share(exercises: list[dict], spec: str | None) -> list[dict]:
@@ -83,8 +89,10 @@ def share(exercises: list[dict], spec: str | None) -> list[dict]:
 
 
 def _digests(folder: Path) -> dict[str, str]:
-    return {p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(folder.glob("mnist_cnn_*.*"))}
+    return {
+        p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(folder.glob("mnist_cnn_*.*"))
+    }
 
 
 @pytest.fixture(scope="module")
@@ -106,8 +114,13 @@ def models_copy(tmp_path_factory) -> Path:
             for file in path.parent.glob(path.stem + ".*"):
                 shutil.copy(file, folder / file.name)
         else:
-            subprocess.run([sys.executable, "-m", "helpers", "train", "--recipe", recipe], cwd=REPO_ROOT, check=True,
-                           env={**os.environ, "COURSE_MODELS_DIR": str(folder)}, stdout=subprocess.DEVNULL)
+            subprocess.run(
+                [sys.executable, "-m", "helpers", "train", "--recipe", recipe],
+                cwd=REPO_ROOT,
+                check=True,
+                env={**os.environ, "COURSE_MODELS_DIR": str(folder)},
+                stdout=subprocess.DEVNULL,
+            )
     assert _digests(folder), "no model files to guard"
     return folder
 
@@ -127,8 +140,10 @@ def pytest_generate_tests(metafunc):
     if "exercise" in metafunc.fixturenames:
         chosen = share(EXERCISES, metafunc.config.getoption("--exercise-share"))
         if metafunc.config.getoption("--run-exercises"):
-            print(f"\nexercise changes in this run ({len(chosen)} of {len(EXERCISES)}): "
-                  f"{', '.join(_id(e) for e in chosen)}")
+            print(
+                f"\nexercise changes in this run ({len(chosen)} of {len(EXERCISES)}): "
+                f"{', '.join(_id(e) for e in chosen)}"
+            )
         metafunc.parametrize("exercise", chosen, ids=_id)
 
 
@@ -143,7 +158,9 @@ def test_exercise_runs_on_with_a_warning_and_breaks_nothing_later(exercise, mode
     assert outcome is None, f"{_id(exercise)} should run to the end in a student's kernel, but stopped: {outcome}"
     shown = warnings_shown(notebook)
     if exercise["expect"] == "warns":
-        assert exercise["message"] in shown, f"{_id(exercise)}: expected a warning with {exercise['message']!r}: {shown}"
+        assert exercise["message"] in shown, (
+            f"{_id(exercise)}: expected a warning with {exercise['message']!r}: {shown}"
+        )
     assert _digests(models_copy) == before, f"{_id(exercise)} changed the course's model files"
     for later in exercise.get("then", []):
         assert run(_notebook(later)) is None, f"after {_id(exercise)}, {later} no longer runs to the end"

@@ -57,6 +57,7 @@ def layer_by_layer(model, x):
 
 # --- filters and feature maps --------------------------------------------------------------------
 
+
 def test_first_layer_filters_are_the_conv1_kernels(untrained):
     kernels = explain.first_layer_filters(untrained)
     assert kernels.shape == (32, 3, 3)
@@ -76,7 +77,11 @@ def test_feature_maps_default_to_every_conv_and_pooling_layer_in_order(untrained
     maps = explain.feature_maps(untrained, digits[0][0])
     assert list(maps) == ["conv1", "pool1", "conv2", "pool2"]
     assert {name: m.shape for name, m in maps.items()} == {
-        "conv1": (26, 26, 32), "pool1": (13, 13, 32), "conv2": (11, 11, 64), "pool2": (5, 5, 64)}
+        "conv1": (26, 26, 32),
+        "pool1": (13, 13, 32),
+        "conv2": (11, 11, 64),
+        "pool2": (5, 5, 64),
+    }
 
 
 def test_conv1_feature_map_equals_a_convolution_computed_by_hand(trained, digits):
@@ -86,7 +91,7 @@ def test_conv1_feature_map_equals_a_convolution_computed_by_hand(trained, digits
     by_hand = np.zeros((26, 26), dtype=np.float64)
     for row in range(26):
         for col in range(26):
-            by_hand[row, col] = np.sum(image[row:row + 3, col:col + 3] * kernel[:, :, 0, channel]) + bias[channel]
+            by_hand[row, col] = np.sum(image[row : row + 3, col : col + 3] * kernel[:, :, 0, channel]) + bias[channel]
     by_hand = np.maximum(by_hand, 0)  # ReLU
     maps = explain.feature_maps(trained, image, ["conv1"])
     np.testing.assert_allclose(maps["conv1"][..., channel], by_hand, atol=1e-5)
@@ -120,6 +125,7 @@ def test_a_wrongly_shaped_image_raises_course_error(untrained):
 
 # --- saliency and Grad-CAM --------------------------------------------------------------------------
 
+
 def test_class_scores_are_the_logits_behind_the_softmax(trained, digits):
     import tensorflow as tf
 
@@ -143,9 +149,14 @@ def smooth_model(tmp_path_factory):
     import keras
 
     keras.utils.set_random_seed(5)
-    model = keras.Sequential([keras.Input((28, 28, 1)), keras.layers.Conv2D(3, (3, 3), activation="tanh", name="conv"),
-                              keras.layers.Flatten(name="flatten"),
-                              keras.layers.Dense(10, activation="softmax", name="probabilities")])
+    model = keras.Sequential(
+        [
+            keras.Input((28, 28, 1)),
+            keras.layers.Conv2D(3, (3, 3), activation="tanh", name="conv"),
+            keras.layers.Flatten(name="flatten"),
+            keras.layers.Dense(10, activation="softmax", name="probabilities"),
+        ]
+    )
     path = tmp_path_factory.mktemp("smooth") / "smooth.keras"
     model.save(path)
     loaded = load_model(path)
@@ -173,8 +184,9 @@ def test_saliency_equals_finite_differences_of_the_logit(smooth_model, digits):
     model, weights = smooth_model
     image = digits[0][9, ..., 0].astype(np.float64)
     logits = numpy_logits(weights, image[np.newaxis])[0]
-    np.testing.assert_allclose(np.asarray(model(image[np.newaxis, ..., np.newaxis]))[0],
-                               np.exp(logits) / np.exp(logits).sum(), atol=1e-5)  # the NumPy model is this model
+    np.testing.assert_allclose(
+        np.asarray(model(image[np.newaxis, ..., np.newaxis]))[0], np.exp(logits) / np.exp(logits).sum(), atol=1e-5
+    )  # the NumPy model is this model
     predicted, other = int(np.argmax(logits)), int(np.argmin(logits))
     by_default = explain.saliency_map(model, image)  # the predicted digit's map
     np.testing.assert_allclose(by_default, finite_difference_saliency(weights, image, predicted), atol=1e-5)
@@ -247,6 +259,7 @@ def test_grad_cam_places_each_map_cell_over_its_receptive_field_centre(untrained
 
 # --- Dense activations in 2-D -----------------------------------------------------------------------
 
+
 def test_layer_activations_are_the_relu_outputs_of_dense(trained, digits):
     images = digits[0]
     values = explain.layer_activations(trained, images, batch_size=7)
@@ -284,6 +297,7 @@ def test_unknown_embedding_method_raises_course_error():
 
 # --- figures ------------------------------------------------------------------------------------------
 
+
 def test_plot_filters_shows_every_kernel_on_one_scale(untrained):
     fig = explain.plot_filters(explain.first_layer_filters(untrained))
     assert isinstance(fig, Figure) and fig._suptitle.get_text()
@@ -304,8 +318,9 @@ def test_plot_feature_maps_has_one_row_per_layer(untrained, digits):
 
 def test_plot_saliency_shows_digit_maps_and_overlay(trained, digits):
     image = digits[0][0]
-    fig = explain.plot_saliency(image, explain.saliency_map(trained, image), explain.grad_cam(trained, image),
-                                title="a zero")
+    fig = explain.plot_saliency(
+        image, explain.saliency_map(trained, image), explain.grad_cam(trained, image), title="a zero"
+    )
     assert isinstance(fig, Figure) and fig._suptitle.get_text() == "a zero"
     panels = [ax for ax in fig.axes if ax.get_label() != "<colorbar>"]
     assert len(panels) == 4 and all(ax.get_title() for ax in panels)

@@ -2,12 +2,12 @@
 
 import numpy as np
 import pytest
+from support import write_idx
 
 from helpers.data import load_arrays
 from helpers.errors import CourseError
 from helpers.idx import import_idx, read_idx
 from helpers.paths import DATA_DIR
-from support import write_idx
 
 
 @pytest.fixture
@@ -15,8 +15,12 @@ def idx_pair(tmp_path):
     rng = np.random.default_rng(0)
     images = rng.integers(0, 256, (25, 28, 28), dtype=np.uint8)
     labels = np.arange(25, dtype=np.uint8) % 10
-    return (write_idx(tmp_path / "images.gz", images), write_idx(tmp_path / "labels", labels, compress=False),
-            images, labels)
+    return (
+        write_idx(tmp_path / "images.gz", images),
+        write_idx(tmp_path / "labels", labels, compress=False),
+        images,
+        labels,
+    )
 
 
 def test_import_writes_the_course_layout(idx_pair, tmp_path):

@@ -11,16 +11,19 @@ from helpers.training import carve_validation, train_and_save, train_custom
 def test_custom_cnn_defaults_are_the_reference_model():
     custom, reference = build_custom_cnn(), build_cnn()
     assert custom.count_params() == reference.count_params() == 225_034
-    assert [l.__class__ for l in custom.layers] == [l.__class__ for l in reference.layers]
+    assert [layer.__class__ for layer in custom.layers] == [layer.__class__ for layer in reference.layers]
 
 
-@pytest.mark.parametrize("options, extra_layers", [
-    ({"dropout": 0.3}, {"Dropout": 2}),
-    ({"batch_norm": True}, {"BatchNormalization": 2, "ReLU": 2}),
-    ({"augment": True}, {"Sequential": 1}),
-])
+@pytest.mark.parametrize(
+    "options, extra_layers",
+    [
+        ({"dropout": 0.3}, {"Dropout": 2}),
+        ({"batch_norm": True}, {"BatchNormalization": 2, "ReLU": 2}),
+        ({"augment": True}, {"Sequential": 1}),
+    ],
+)
 def test_each_knob_adds_its_layers(options, extra_layers):
-    kinds = [l.__class__.__name__ for l in build_custom_cnn(**options).layers]
+    kinds = [layer.__class__.__name__ for layer in build_custom_cnn(**options).layers]
     for kind, count in extra_layers.items():
         assert kinds.count(kind) == count, kinds
 
@@ -59,10 +62,20 @@ def test_carve_validation_is_stratified_disjoint_and_repeatable():
 
 def test_train_custom_reports_each_epoch_and_honours_stop(bundled_subset):
     seen = []
-    model, history = train_custom(filters=(8, 16), dense_units=32, dropout=0.2, batch_norm=True, augment=True,
-                                  lr_schedule=True, early_stopping=True, epochs=3, train_size=400,
-                                  train_dir=bundled_subset / "train",
-                                  on_epoch_end=lambda epoch, logs: seen.append(epoch), stop=lambda: len(seen) >= 2)
+    model, history = train_custom(
+        filters=(8, 16),
+        dense_units=32,
+        dropout=0.2,
+        batch_norm=True,
+        augment=True,
+        lr_schedule=True,
+        early_stopping=True,
+        epochs=3,
+        train_size=400,
+        train_dir=bundled_subset / "train",
+        on_epoch_end=lambda epoch, logs: seen.append(epoch),
+        stop=lambda: len(seen) >= 2,
+    )
     assert seen == [1, 2]  # stopped after the second epoch
     assert len(history["loss"]) == 2 and "val_accuracy" in history
     assert model.count_params() > 0
@@ -74,8 +87,9 @@ def test_improved_recipe_trains_a_committee_and_saves_it(bundled_subset, tmp_pat
 
     lines = []
     out = tmp_path / "improved.keras"
-    model, history, written = train_and_save(out, recipe="improved", log=lines.append,
-                                             train_dir=bundled_subset / "train", epochs=2)
+    model, history, written = train_and_save(
+        out, recipe="improved", log=lines.append, train_dir=bundled_subset / "train", epochs=2
+    )
     assert [line.split()[1] for line in lines] == ["1/2", "2/2"]  # the members train together, in one fit
     assert len(history["val_loss"]) == 2 and "member" not in history
     assert set(written) == {"keras", "h5", "history", "meta"}
@@ -93,7 +107,7 @@ def test_improved_recipe_trains_a_committee_and_saves_it(bundled_subset, tmp_pat
 def shifted_views(x):
     """``x`` and ``x`` moved one pixel in each of 8 directions, the background coming in at the edge."""
     padded = np.pad(x, ((0, 0), (1, 1), (1, 1), (0, 0)))
-    return [padded[:, 1 - dy:29 - dy, 1 - dx:29 - dx] for dy in (-1, 0, 1) for dx in (-1, 0, 1)]
+    return [padded[:, 1 - dy : 29 - dy, 1 - dx : 29 - dx] for dy in (-1, 0, 1) for dx in (-1, 0, 1)]
 
 
 def test_the_committee_sees_the_digit_moved_one_pixel_each_way():

@@ -38,14 +38,20 @@ def test_the_layer_names_the_course_looks_up_exist_in_every_build():
     from helpers import explain
     from helpers.paths import REPO_ROOT
 
-    wanted = {parameter.default for function in (explain.first_layer_filters, explain.grad_cam,
-                                                  explain.layer_activations)
-              for parameter in inspect.signature(function).parameters.values() if parameter.name == "layer_name"}
+    wanted = {
+        parameter.default
+        for function in (explain.first_layer_filters, explain.grad_cam, explain.layer_activations)
+        for parameter in inspect.signature(function).parameters.values()
+        if parameter.name == "layer_name"
+    }
     for path in sorted((REPO_ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb")):
         for cell in json.loads(path.read_text())["cells"]:
             if cell["cell_type"] == "code":
-                wanted |= {name for name in re.findall(r'get_layer\("(\w+)"\)', "".join(cell["source"]))
-                           if not name.startswith("improved")}  # the committee's members
+                wanted |= {
+                    name
+                    for name in re.findall(r'get_layer\("(\w+)"\)', "".join(cell["source"]))
+                    if not name.startswith("improved")
+                }  # the committee's members
     assert {"conv1", "conv2", "dense"} <= wanted, wanted  # the lookups were found
     keras.layers.Conv2D(4, 3)  # an unnamed layer first: numbered names would shift
     names = [layer.name for layer in build_cnn().layers]

@@ -45,11 +45,14 @@ def test_interrupted_save_leaves_the_old_file_intact(tmp_path, monkeypatch):
     assert [p.name for p in tmp_path.iterdir()] == ["m.keras"]
 
 
-@pytest.mark.parametrize("content, message", [
-    (None, "model file not found"),
-    (b"", "empty model file"),
-    (b"this is not a model", "corrupt model file"),
-])
+@pytest.mark.parametrize(
+    "content, message",
+    [
+        (None, "model file not found"),
+        (b"", "empty model file"),
+        (b"this is not a model", "corrupt model file"),
+    ],
+)
 def test_bad_keras_files_raise_one_line_errors(tmp_path, content, message):
     path = tmp_path / "model.keras"
     if content is not None:
@@ -82,8 +85,14 @@ def rewritten_archive(source, target, replace: dict[str, bytes | None]):
 def lambda_model():
     import keras
 
-    return keras.Sequential([keras.Input((28, 28, 1)), keras.layers.Lambda(lambda x: x * 2),
-                             keras.layers.Flatten(), keras.layers.Dense(10, activation="softmax")])
+    return keras.Sequential(
+        [
+            keras.Input((28, 28, 1)),
+            keras.layers.Lambda(lambda x: x * 2),
+            keras.layers.Flatten(),
+            keras.layers.Dense(10, activation="softmax"),
+        ]
+    )
 
 
 def broken_model_file(kind: str, folder, good) -> Path:
@@ -105,8 +114,14 @@ def broken_model_file(kind: str, folder, good) -> Path:
         other = folder / "other.keras"
         import keras
 
-        keras.Sequential([keras.Input((28, 28, 1)), keras.layers.Conv2D(8, 3, name="conv1"), keras.layers.Flatten(),
-                          keras.layers.Dense(10)]).save(other)
+        keras.Sequential(
+            [
+                keras.Input((28, 28, 1)),
+                keras.layers.Conv2D(8, 3, name="conv1"),
+                keras.layers.Flatten(),
+                keras.layers.Dense(10),
+            ]
+        ).save(other)
         weights = zipfile.ZipFile(other).read("model.weights.h5")
         return rewritten_archive(good, folder / "m.keras", {"model.weights.h5": weights})
     path = folder / ("m.h5" if kind == "python code (.h5)" else "m.keras")
@@ -114,16 +129,19 @@ def broken_model_file(kind: str, folder, good) -> Path:
     return path
 
 
-@pytest.mark.parametrize("kind, message", [
-    ("hdf5 without a model", "No model config found"),
-    ("archive without config", "config.json"),
-    ("archive without weights", "model.weights.h5"),
-    ("broken json", "Expecting property name"),
-    ("unknown layer", "Conv9D"),
-    ("weights of other layers", "could not be loaded"),
-    ("python code (.keras)", "Python code .* safe mode refuses it"),
-    ("python code (.h5)", "Python code .* safe mode refuses it"),
-])
+@pytest.mark.parametrize(
+    "kind, message",
+    [
+        ("hdf5 without a model", "No model config found"),
+        ("archive without config", "config.json"),
+        ("archive without weights", "model.weights.h5"),
+        ("broken json", "Expecting property name"),
+        ("unknown layer", "Conv9D"),
+        ("weights of other layers", "could not be loaded"),
+        ("python code (.keras)", "Python code .* safe mode refuses it"),
+        ("python code (.h5)", "Python code .* safe mode refuses it"),
+    ],
+)
 def test_files_a_user_can_get_wrong_are_one_line_errors(tmp_path, trained_model_file, kind, message):
     path = broken_model_file(kind, tmp_path, trained_model_file)
     with pytest.raises(CourseError, match=message) as excinfo:
@@ -131,8 +149,14 @@ def test_files_a_user_can_get_wrong_are_one_line_errors(tmp_path, trained_model_
     assert str(excinfo.value).startswith(f"cannot load model file {path}: ") and "\n" not in str(excinfo.value)
 
 
-@pytest.mark.parametrize("bug", [AttributeError("'NoneType' object has no attribute 'shape'"),
-                                 RuntimeError("a bug in Keras"), NameError("name 'x' is not defined")])
+@pytest.mark.parametrize(
+    "bug",
+    [
+        AttributeError("'NoneType' object has no attribute 'shape'"),
+        RuntimeError("a bug in Keras"),
+        NameError("name 'x' is not defined"),
+    ],
+)
 def test_a_bug_while_loading_keeps_its_traceback(trained_model_file, monkeypatch, bug):
     import keras
 

@@ -12,9 +12,20 @@ import pytest
 from helpers.paths import REPO_ROOT
 
 NOTEBOOKS = sorted((REPO_ROOT / "notebooks").glob("*.ipynb"))
-EXPECTED = ["00_welcome_and_setup", "01_the_dataset", "02_preprocessing", "03_building_the_cnn", "04_training",
-            "05_learning_curves", "06_evaluation", "07_sample_predictions", "08_interactive_playground",
-            "09_what_the_cnn_sees", "10_going_further", "11_making_it_fast"]
+EXPECTED = [
+    "00_welcome_and_setup",
+    "01_the_dataset",
+    "02_preprocessing",
+    "03_building_the_cnn",
+    "04_training",
+    "05_learning_curves",
+    "06_evaluation",
+    "07_sample_predictions",
+    "08_interactive_playground",
+    "09_what_the_cnn_sees",
+    "10_going_further",
+    "11_making_it_fast",
+]
 ABSOLUTE_PATH = re.compile(r"(?<![\w.])/(tmp|work|root|home|Users)/[\w.-]+")
 
 
@@ -44,7 +55,7 @@ def test_opening_and_ending_follow_the_course_pattern(path):
     assert "## Summary" in markdown and "## Exercises" in markdown
     assert markdown.count("### Exercise ") >= 2 and "## Solutions" in markdown, "at least two exercises, solved"
     assert markdown.count("<details>") == markdown.count("</details>")
-    nxt = markdown[markdown.index("## Next"):] if "## Next" in markdown else ""
+    nxt = markdown[markdown.index("## Next") :] if "## Next" in markdown else ""
     assert re.search(r"\]\((\d\d_\w+)\.ipynb\)", nxt), "a link to the next notebook"
 
 
@@ -78,17 +89,19 @@ def test_exercises_are_tagged_checked_and_every_worked_solution_passes_its_check
         cell, answer = all_cells[i], all_cells[i - 1]
         assert "answer" in tags(answer) and "..." in text(answer), f"cell {i - 1}: the answer cell, with `...`"
         names = CHECK_CALL.findall(text(cell))
-        assert len(names) == 1, f"cell {i}: one check(\"NAME\", ...) per check cell"
+        assert len(names) == 1, f'cell {i}: one check("NAME", ...) per check cell'
         printed = _printed(cell).strip()
         assert printed.startswith("Not yet:") and "\n" not in printed, f"cell {i}: {printed!r}"
         assert not PYTHON_ERRORS.search(printed), f"cell {i}: Python's error text shown to a student: {printed!r}"
-        assert names[0] in solutions, f"cell {i}: no worked solution ends with check(\"{names[0]}\", ...)"
+        assert names[0] in solutions, f'cell {i}: no worked solution ends with check("{names[0]}", ...)'
         verdict = _printed(solutions[names[0]]).strip().splitlines()
         assert verdict and verdict[-1].startswith("Right:"), f"the worked solution of {names[0]} says {verdict}"
     first_solution = min(i for i, c in enumerate(all_cells) if "solution" in tags(c))
     assert first_solution > max(checks), "the solutions come after the exercises"
     for cell in all_cells[first_solution:]:
-        assert "solution" in tags(cell) or "## Next" in text(cell), f"untagged cell among the solutions: {text(cell)[:60]}"
+        assert "solution" in tags(cell) or "## Next" in text(cell), (
+            f"untagged cell among the solutions: {text(cell)[:60]}"
+        )
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
@@ -102,7 +115,8 @@ def test_committed_with_clean_outputs_from_a_fresh_run(path):
             assert output["output_type"] != "error"
             assert not (output["output_type"] == "stream" and output["name"] == "stderr"), text(cell)[:80]
             blob = json.dumps({k: v for k, v in output.items() if k != "data"}) + json.dumps(
-                {k: v for k, v in output.get("data", {}).items() if not k.startswith("image/")})
+                {k: v for k, v in output.get("data", {}).items() if not k.startswith("image/")}
+            )
             assert not ABSOLUTE_PATH.search(blob), ABSOLUTE_PATH.search(blob).group(0)
 
 
@@ -120,17 +134,22 @@ def test_navigation_lines_are_generated_and_up_to_date():
     spec.loader.exec_module(nav)
     assert nav.outdated() == [], "run: python scripts/notebook_nav.py"
     first = text(cells(NOTEBOOKS[1])[0]).splitlines()[0]
-    assert first == ("[< Previous: 00 · Welcome and set-up](00_welcome_and_setup.ipynb) | [Course map]"
-                     "(00_welcome_and_setup.ipynb) | [Next: 02 · Preprocessing >](02_preprocessing.ipynb) | "
-                     "[![Open in Colab](https://colab.research.google.com/assets/colab-badge.svg)]"
-                     "(https://colab.research.google.com/github/mnist-cnn-course/handwritten-digits-cnn/blob/main/"
-                     "notebooks/01_the_dataset.ipynb)")
+    assert first == (
+        "[< Previous: 00 · Welcome and set-up](00_welcome_and_setup.ipynb) | [Course map]"
+        "(00_welcome_and_setup.ipynb) | [Next: 02 · Preprocessing >](02_preprocessing.ipynb) | "
+        "[![Open in Colab](https://colab.research.google.com/assets/colab-badge.svg)]"
+        "(https://colab.research.google.com/github/mnist-cnn-course/handwritten-digits-cnn/blob/main/"
+        "notebooks/01_the_dataset.ipynb)"
+    )
 
 
 def markdown_words(path) -> int:
     """Words in a notebook's markdown cells (code excluded): whitespace-separated tokens with a letter or digit."""
-    return sum(len([token for token in text(cell).split() if re.search(r"\w", token)])
-               for cell in cells(path) if cell["cell_type"] == "markdown")
+    return sum(
+        len([token for token in text(cell).split() if re.search(r"\w", token)])
+        for cell in cells(path)
+        if cell["cell_type"] == "markdown"
+    )
 
 
 def test_the_welcome_notebook_is_short():

@@ -21,7 +21,7 @@ def paper_photo(digit_u8: np.ndarray, size=(240, 180), offset=(30, 100), scale=5
     big = np.asarray(Image.fromarray(digit_u8).resize((28 * scale, 28 * scale), Image.Resampling.BILINEAR))
     page = np.full((size[1], size[0]), 225.0) + rng.normal(0, 4, (size[1], size[0]))
     top, left = offset
-    region = page[top:top + big.shape[0], left:left + big.shape[1]]
+    region = page[top : top + big.shape[0], left : left + big.shape[1]]
     region -= big[: region.shape[0], : region.shape[1]] * 0.8
     return Image.fromarray(np.clip(page, 0, 255).astype(np.uint8)).convert("RGB")
 
@@ -167,12 +167,15 @@ def test_accepts_path_bytes_and_arrays(tmp_path):
     np.testing.assert_allclose(from_path, from_array, atol=1e-6)
 
 
-@pytest.mark.parametrize("data, message", [
-    (b"", "empty file"),
-    (b"GIF89a not really", "not a readable image"),
-    (b"%PDF-1.4 hello", "not a readable image"),
-    (b"\x00" * (5 * 1024 * 1024 + 1), "file too large"),
-])
+@pytest.mark.parametrize(
+    "data, message",
+    [
+        (b"", "empty file"),
+        (b"GIF89a not really", "not a readable image"),
+        (b"%PDF-1.4 hello", "not a readable image"),
+        (b"\x00" * (5 * 1024 * 1024 + 1), "file too large"),
+    ],
+)
 def test_bad_uploads_are_refused_by_name(data, message):
     with pytest.raises(CourseError, match=message) as excinfo:
         image_from_bytes(data, name="upload.png")

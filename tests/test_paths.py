@@ -12,7 +12,7 @@ from helpers.paths import DATA_DIR, REPO_ROOT, find_repo_root
 
 
 def run_copied_package(tmp_path, *args: str, **env_vars: str) -> subprocess.CompletedProcess:
-    """Run ``python *args`` with a copy of ``helpers`` that lives outside any clone of the course (an installed copy)."""
+    """Run ``python *args`` with a copy of ``helpers`` outside any clone of the course (as an installed copy)."""
     shutil.copytree(REPO_ROOT / "helpers", tmp_path / "lone" / "helpers", ignore=shutil.ignore_patterns("__pycache__"))
     env = {key: value for key, value in os.environ.items() if key not in ("COURSE_ROOT", "PYTHONPATH")}
     env.update(PYTHONPATH=str(tmp_path / "lone"), **env_vars)

@@ -4,21 +4,35 @@ import inspect
 
 import numpy as np
 import pytest
-from PIL import Image
 from keras.utils import to_categorical
+from PIL import Image
+from support import png_bytes
 
 from helpers.data import TEST_DIR, load_arrays
 from helpers.errors import CourseError
 from helpers.evaluation import evaluate_model, predict_one
 from helpers.model_files import load_model
 from helpers.own_images import STEP_NAMES
-from helpers.playground import (PLAYGROUND_DEFAULTS, SHOW_OPTIONS, canvas_to_input, canvas_to_steps,
-                                compare_with_reference, describe_prediction, describe_settings, epoch_line,
-                                explorer_indices, metrics_from_probabilities, pad_pixels, paper_drawing,
-                                playground_settings_to_kwargs, plural, top_predictions, train_and_evaluate,
-                                upload_to_steps)
+from helpers.playground import (
+    PLAYGROUND_DEFAULTS,
+    SHOW_OPTIONS,
+    canvas_to_input,
+    canvas_to_steps,
+    compare_with_reference,
+    describe_prediction,
+    describe_settings,
+    epoch_line,
+    explorer_indices,
+    metrics_from_probabilities,
+    pad_pixels,
+    paper_drawing,
+    playground_settings_to_kwargs,
+    plural,
+    top_predictions,
+    train_and_evaluate,
+    upload_to_steps,
+)
 from helpers.training import train_custom
-from support import png_bytes
 
 
 def upload_value(data: bytes, name: str = "digit.png", kind: str = "image/png", size: int | None = None) -> tuple:
@@ -104,16 +118,19 @@ def test_upload_to_steps_gives_every_preprocessing_step_of_a_good_image(test_dig
     np.testing.assert_allclose(upload_to_steps(one_dict)["centred 28x28"], steps["centred 28x28"], atol=0.02)
 
 
-@pytest.mark.parametrize("value, message", [
-    ((), "no file uploaded yet"),
-    (None, "no file uploaded yet"),
-    (upload_value(b"x") * 2, "2 files uploaded"),
-    (upload_value(b"hello, world", "notes.txt", "text/plain"), r"not an image \(text/plain\): notes.txt"),
-    (upload_value(b"hello, world", "fake.png"), r"not a readable image \(UnidentifiedImageError\): fake.png"),
-    (upload_value(b"", "empty.png"), r"empty file \(0 bytes\): empty.png"),
-    (upload_value(b"\0" * (5 * 1024 * 1024 + 1), "big.png"), r"file too large \(5.2 MB, limit 5 MB\): big.png"),
-    (upload_value(b"\0" * 10, "big.png", size=6_000_000), r"file too large \(6.0 MB, limit 5 MB\): big.png"),
-])
+@pytest.mark.parametrize(
+    "value, message",
+    [
+        ((), "no file uploaded yet"),
+        (None, "no file uploaded yet"),
+        (upload_value(b"x") * 2, "2 files uploaded"),
+        (upload_value(b"hello, world", "notes.txt", "text/plain"), r"not an image \(text/plain\): notes.txt"),
+        (upload_value(b"hello, world", "fake.png"), r"not a readable image \(UnidentifiedImageError\): fake.png"),
+        (upload_value(b"", "empty.png"), r"empty file \(0 bytes\): empty.png"),
+        (upload_value(b"\0" * (5 * 1024 * 1024 + 1), "big.png"), r"file too large \(5.2 MB, limit 5 MB\): big.png"),
+        (upload_value(b"\0" * 10, "big.png", size=6_000_000), r"file too large \(6.0 MB, limit 5 MB\): big.png"),
+    ],
+)
 def test_upload_to_steps_refuses_bad_uploads_in_one_line(value, message):
     with pytest.raises(CourseError, match=message) as caught:
         upload_to_steps(value)
@@ -147,16 +164,20 @@ def test_canvas_to_input_reads_white_black_and_transparent_drawings_alike():
     assert white_on_black.max() == pytest.approx(1.0) and white_on_black[0, 0, 0] == 0
     rows, cols = np.nonzero(white_on_black[..., 0] > 0.5)
     assert rows.max() - rows.min() + 1 >= 19 and abs(cols.mean() - 13.5) <= 1.5  # tall and centred
-    for other in (stroke_canvas((0, 0, 0, 255), (255, 255, 255, 255)),  # black ink on white
-                  stroke_canvas((20, 20, 200, 255), (0, 0, 0, 0)),  # blue ink on a transparent canvas
-                  stroke_canvas()[..., :3],  # RGB without alpha
-                  stroke_canvas()[..., 0]):  # gray, as the drawing pad sends it
+    for other in (
+        stroke_canvas((0, 0, 0, 255), (255, 255, 255, 255)),  # black ink on white
+        stroke_canvas((20, 20, 200, 255), (0, 0, 0, 0)),  # blue ink on a transparent canvas
+        stroke_canvas()[..., :3],  # RGB without alpha
+        stroke_canvas()[..., 0],
+    ):  # gray, as the drawing pad sends it
         np.testing.assert_allclose(canvas_to_input(other), white_on_black, atol=0.05)
     assert set(canvas_to_steps(stroke_canvas())) == set(STEP_NAMES)
 
 
-@pytest.mark.parametrize("blank", [np.zeros((280, 280, 4), np.uint8), stroke_canvas(ink=(0, 0, 0, 255)),
-                                   np.full((280, 280, 4), 255, np.uint8)])
+@pytest.mark.parametrize(
+    "blank",
+    [np.zeros((280, 280, 4), np.uint8), stroke_canvas(ink=(0, 0, 0, 255)), np.full((280, 280, 4), 255, np.uint8)],
+)
 def test_blank_canvas_asks_for_a_drawing(blank):
     with pytest.raises(CourseError, match="draw a digit first"):
         canvas_to_input(blank)
@@ -202,8 +223,15 @@ def test_predict_one_takes_any_digit_shape_and_matches_the_model(trained_model_f
 # ------------------------------------------------------------------------------ hyperparameter playground
 def test_playground_settings_become_train_custom_arguments():
     kwargs = playground_settings_to_kwargs(**PLAYGROUND_DEFAULTS)
-    assert kwargs == {"filters": (32, 64), "dense_units": 128, "dropout": 0.0, "learning_rate": 0.001,
-                      "epochs": 3, "train_size": 2000, "seed": 42}
+    assert kwargs == {
+        "filters": (32, 64),
+        "dense_units": 128,
+        "dropout": 0.0,
+        "learning_rate": 0.001,
+        "epochs": 3,
+        "train_size": 2000,
+        "seed": 42,
+    }
     inspect.signature(train_custom).bind(**kwargs)  # every key is a train_custom argument
     assert describe_settings(kwargs) == "conv 32/64, dense 128, dropout 0.0, lr 0.001, 3 epochs on 2,000 digits"
     one = playground_settings_to_kwargs(conv1=np.int64(8), conv2=16, epochs=1, train_size=200)
@@ -211,9 +239,18 @@ def test_playground_settings_become_train_custom_arguments():
     assert "1 epoch on 200 digits" in describe_settings(one)
 
 
-@pytest.mark.parametrize("setting, value", [("conv1", 0), ("dense_units", 10_000), ("dropout", 0.9),
-                                            ("learning_rate", 1.0), ("epochs", 0), ("train_size", 100),
-                                            ("epochs", "3")])
+@pytest.mark.parametrize(
+    "setting, value",
+    [
+        ("conv1", 0),
+        ("dense_units", 10_000),
+        ("dropout", 0.9),
+        ("learning_rate", 1.0),
+        ("epochs", 0),
+        ("train_size", 100),
+        ("epochs", "3"),
+    ],
+)
 def test_playground_settings_out_of_range_are_refused_by_name(setting, value):
     with pytest.raises(CourseError, match=f"{setting} must be between"):
         playground_settings_to_kwargs(**{setting: value})
@@ -221,8 +258,10 @@ def test_playground_settings_out_of_range_are_refused_by_name(setting, value):
 
 def test_progress_and_comparison_lines():
     assert plural(1, "epoch") == "1 epoch" and plural(2000, "digit") == "2,000 digits"
-    assert epoch_line(2, 3, {"loss": 0.3, "accuracy": 0.912, "val_loss": 0.2, "val_accuracy": 0.93}) == \
-        "epoch 2/3: accuracy 91.2%, validation accuracy 93.0%"
+    assert (
+        epoch_line(2, 3, {"loss": 0.3, "accuracy": 0.912, "val_loss": 0.2, "val_accuracy": 0.93})
+        == "epoch 2/3: accuracy 91.2%, validation accuracy 93.0%"
+    )
     assert epoch_line(1, 3, {}) == "epoch 1/3"
     text = compare_with_reference({"accuracy": 0.9512, "loss": 0.1612}, {"accuracy": 0.9895, "loss": 0.0391})
     assert "test accuracy 95.12%" in text and "test accuracy 98.95%" in text and "-3.83 points" in text
@@ -233,8 +272,9 @@ def test_train_and_evaluate_trains_scores_and_can_be_stopped(bundled_subset):
     images, labels = load_arrays(bundled_subset / "test")
     kwargs = playground_settings_to_kwargs(conv1=8, conv2=16, dense_units=32, epochs=3, train_size=400)
     seen = []
-    result = train_and_evaluate(kwargs, images, labels, on_epoch_end=lambda epoch, logs: seen.append(epoch),
-                                stop=lambda: True)  # Stop pressed during the first epoch
+    result = train_and_evaluate(
+        kwargs, images, labels, on_epoch_end=lambda epoch, logs: seen.append(epoch), stop=lambda: True
+    )  # Stop pressed during the first epoch
     assert seen == [1] and result["epochs_run"] == 1 and len(result["history"]["val_accuracy"]) == 1
     assert result["n"] == 300 and 0.0 <= result["accuracy"] <= 1.0 and result["loss"] > 0
     assert result["model"].get_layer("conv1").filters == 8 and result["seconds"] > 0

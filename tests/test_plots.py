@@ -41,8 +41,12 @@ def test_samples_per_class_grid_has_a_row_per_digit():
 
 
 def test_learning_curves_plot_train_and_validation():
-    history = {"loss": [0.5, 0.3, 0.2], "accuracy": [0.8, 0.9, 0.95], "val_loss": [0.4, 0.3, 0.35],
-               "val_accuracy": [0.85, 0.9, 0.91]}
+    history = {
+        "loss": [0.5, 0.3, 0.2],
+        "accuracy": [0.8, 0.9, 0.95],
+        "val_loss": [0.4, 0.3, 0.35],
+        "val_accuracy": [0.85, 0.9, 0.91],
+    }
     fig = plots.plot_learning_curves(history)
     accuracy_ax, loss_ax = fig.axes
     assert len(accuracy_ax.lines) == 2 and len(loss_ax.lines) == 2
@@ -123,8 +127,9 @@ def test_confused_pairs_without_pairs_is_one_blank_row():
 
 def test_image_grid_has_one_axes_per_cell_and_labels_rows():
     images = np.random.default_rng(0).random((3, 28, 28, 1), dtype=np.float32)
-    fig = plots.plot_image_grid([images, images[:2]], ["original", "augmented"], title="Augmentation",
-                                column_titles=["a", "b", "c"])
+    fig = plots.plot_image_grid(
+        [images, images[:2]], ["original", "augmented"], title="Augmentation", column_titles=["a", "b", "c"]
+    )
     try:
         assert len(fig.axes) == 6
         assert [ax.get_ylabel() for ax in fig.axes[::3]] == ["original", "augmented"]

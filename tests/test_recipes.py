@@ -25,8 +25,10 @@ def test_an_unknown_recipe_is_named_with_the_choices():
 
 
 def test_recipes_and_the_cli_parser_load_without_tensorflow():
-    code = ("import sys, helpers.recipes, helpers.cli; helpers.cli.build_parser(); "
-            "print('tensorflow' in sys.modules, 'keras' in sys.modules)")
+    code = (
+        "import sys, helpers.recipes, helpers.cli; helpers.cli.build_parser(); "
+        "print('tensorflow' in sys.modules, 'keras' in sys.modules)"
+    )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert result.stdout.split() == ["False", "False"]
 
@@ -50,8 +52,10 @@ def test_a_model_trained_with_other_recipe_settings_is_not_the_recipes_model(mon
     softer = dataclasses.replace(IMPROVED, label_smoothing=0.2)
     monkeypatch.setitem(recipes.RECIPES, "improved", softer)
     problem = mismatch(saved, training.expected_settings("improved", with_architecture=False))
-    assert problem == ("it was trained with recipe settings {'label_smoothing': 0.1} "
-                       "(wanted: recipe settings {'label_smoothing': 0.2})")
+    assert problem == (
+        "it was trained with recipe settings {'label_smoothing': 0.1} "
+        "(wanted: recipe settings {'label_smoothing': 0.2})"
+    )
 
 
 def test_training_settings_record_what_the_run_chose():

@@ -6,8 +6,14 @@ import numpy as np
 import pytest
 
 from helpers.model_files import history_path_for, load_history, save_history
-from helpers.training import (expected_settings, format_epoch, load_or_train_reference, set_seed, train_and_save,
-                              train_reference)
+from helpers.training import (
+    expected_settings,
+    format_epoch,
+    load_or_train_reference,
+    set_seed,
+    train_and_save,
+    train_reference,
+)
 
 
 def _weights_after_short_training(subset, seed):
@@ -35,8 +41,12 @@ def test_set_seed_repeats_numpy_draws():
 def test_two_epochs_on_a_bundled_subset_clear_an_accuracy_floor(bundled_subset):
     """Integration: 1,000 real training digits, 2 epochs, must already read most held-out digits."""
     seen = []
-    model, history = train_reference(bundled_subset / "train", bundled_subset / "test", epochs=2,
-                                     on_epoch_end=lambda epoch, logs: seen.append((epoch, logs)))
+    model, history = train_reference(
+        bundled_subset / "train",
+        bundled_subset / "test",
+        epochs=2,
+        on_epoch_end=lambda epoch, logs: seen.append((epoch, logs)),
+    )
     assert [epoch for epoch, _ in seen] == [1, 2]
     assert set(history) == {"loss", "accuracy", "val_loss", "val_accuracy"}
     assert history["loss"][1] < history["loss"][0]
@@ -46,13 +56,13 @@ def test_two_epochs_on_a_bundled_subset_clear_an_accuracy_floor(bundled_subset):
 def test_train_and_save_writes_four_files_and_logs_each_epoch(bundled_subset, tmp_path):
     lines = []
     out = tmp_path / "run" / "cnn.keras"
-    _, history, written = train_and_save(out, log=lines.append, train_dir=bundled_subset / "test",
-                                         val_dir=bundled_subset / "test", epochs=2)
+    _, history, written = train_and_save(
+        out, log=lines.append, train_dir=bundled_subset / "test", val_dir=bundled_subset / "test", epochs=2
+    )
     assert len(lines) == 2 and lines[0].startswith("epoch  1/2") and "val_accuracy" in lines[1]
     assert written["keras"] == out and written["h5"] == out.with_suffix(".h5")
     assert json.loads(written["history"].read_text())["loss"] == pytest.approx(history["loss"])
-    assert sorted(p.name for p in out.parent.iterdir()) == ["cnn.h5", "cnn.history.json", "cnn.keras",
-                                                            "cnn.meta.json"]
+    assert sorted(p.name for p in out.parent.iterdir()) == ["cnn.h5", "cnn.history.json", "cnn.keras", "cnn.meta.json"]
     meta = json.loads(written["meta"].read_text())
     assert (meta["recipe"], meta["epochs"], meta["seed"], meta["batch_size"]) == ("reference", 2, 42, 32)
     assert meta["train_data"] == meta["val_data"] != expected_settings(with_architecture=False)["train_data"]
@@ -60,8 +70,7 @@ def test_train_and_save_writes_four_files_and_logs_each_epoch(bundled_subset, tm
     assert {"tensorflow", "keras", "numpy", "python"} <= set(meta["versions"])
 
 
-def test_load_or_train_loads_a_file_whose_metadata_says_it_is_the_reference(trained_model_file, tmp_path,
-                                                                             monkeypatch):
+def test_load_or_train_loads_a_file_whose_metadata_says_it_is_the_reference(trained_model_file, tmp_path, monkeypatch):
     import shutil
 
     from helpers.provenance import write_meta
@@ -75,14 +84,18 @@ def test_load_or_train_loads_a_file_whose_metadata_says_it_is_the_reference(trai
     assert model.count_params() == 225_034 and lines == []
 
 
-@pytest.mark.parametrize("meta_change, reason", [
-    ({"epochs": 2}, "epochs=2 (wanted: epochs=20)"),
-    ({"seed": 7}, "seed=7 (wanted: seed=42)"),
-    ({"architecture": "0123456789abcdef"}, "layers or compile settings 0123456789abcdef"),
-    (None, "nothing records how it was trained"),
-])
-def test_load_or_train_retrains_a_file_that_is_not_the_reference(trained_model_file, tmp_path, monkeypatch,
-                                                                  meta_change, reason):
+@pytest.mark.parametrize(
+    "meta_change, reason",
+    [
+        ({"epochs": 2}, "epochs=2 (wanted: epochs=20)"),
+        ({"seed": 7}, "seed=7 (wanted: seed=42)"),
+        ({"architecture": "0123456789abcdef"}, "layers or compile settings 0123456789abcdef"),
+        (None, "nothing records how it was trained"),
+    ],
+)
+def test_load_or_train_retrains_a_file_that_is_not_the_reference(
+    trained_model_file, tmp_path, monkeypatch, meta_change, reason
+):
     import shutil
 
     from helpers.provenance import write_meta
@@ -92,8 +105,9 @@ def test_load_or_train_retrains_a_file_that_is_not_the_reference(trained_model_f
     if meta_change is not None:
         write_meta({**expected_settings(), **meta_change}, path)
     calls = []
-    monkeypatch.setattr("helpers.training.train_and_save",
-                        lambda out, recipe, log: calls.append((out, recipe)) or ("model", {}, {}))
+    monkeypatch.setattr(
+        "helpers.training.train_and_save", lambda out, recipe, log: calls.append((out, recipe)) or ("model", {}, {})
+    )
     lines = []
     assert load_or_train_reference(path, log=lines.append) == "model"
     assert calls == [(path, "reference")]
@@ -122,8 +136,14 @@ def test_a_changed_layer_is_an_experiment_even_with_the_reference_settings(monke
 
     reference = run_settings(compile_reference(build_cnn()), epochs=20, seed=42)
     assert model_path_for(reference) == REFERENCE_MODEL
-    narrow = keras.Sequential([keras.Input((28, 28, 1), name="digit"), keras.layers.Conv2D(16, 3, name="conv1"),
-                               keras.layers.Flatten(), keras.layers.Dense(10, activation="softmax")])
+    narrow = keras.Sequential(
+        [
+            keras.Input((28, 28, 1), name="digit"),
+            keras.layers.Conv2D(16, 3, name="conv1"),
+            keras.layers.Flatten(),
+            keras.layers.Dense(10, activation="softmax"),
+        ]
+    )
     changed = run_settings(compile_reference(narrow), epochs=20, seed=42)
     assert model_path_for(changed).parent == EXPERIMENTS_DIR and "_layers-" in model_path_for(changed).name
 

@@ -5,23 +5,30 @@ import datetime
 import ipywidgets
 import numpy as np
 import pytest
-from PIL import Image
 from keras.utils import to_categorical
+from PIL import Image
+from support import png_bytes
 
 from helpers import widgets as ui
 from helpers.data import load_arrays
 from helpers.evaluation import predict_probabilities
 from helpers.model_files import load_model
 from helpers.playground import explorer_indices
-from support import png_bytes
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
 
 def uploaded(data: bytes, name: str = "digit.png", kind: str = "image/png") -> tuple:
     """FileUpload.value after one upload in ipywidgets 8 (what the browser sends, deserialized)."""
-    return ({"name": name, "type": kind, "size": len(data), "content": memoryview(data),
-             "last_modified": datetime.datetime(2025, 1, 1, tzinfo=datetime.timezone.utc)},)
+    return (
+        {
+            "name": name,
+            "type": kind,
+            "size": len(data),
+            "content": memoryview(data),
+            "last_modified": datetime.datetime(2025, 1, 1, tzinfo=datetime.timezone.utc),
+        },
+    )
 
 
 def is_png(image_widget) -> bool:
@@ -100,14 +107,21 @@ def test_upload_shows_the_steps_and_the_prediction_of_a_good_image(model, test_s
     assert visible(parts["prediction"]) and is_png(parts["prediction"])
 
 
-@pytest.mark.parametrize("data, name, kind, expected", [
-    (b"just some text", "notes.txt", "text/plain", "not an image (text/plain): notes.txt"),
-    (b"just some text", "fake.png", "image/png", "not a readable image (UnidentifiedImageError): fake.png"),
-    (b"\0" * (5 * 1024 * 1024 + 10), "huge.png", "image/png", "file too large (5.2 MB, limit 5 MB): huge.png"),
-    (png_bytes(np.zeros((5000, 5000), np.uint8)), "poster.png", "image/png",
-     "image too large (5000x5000 pixels, limit 16,777,216): poster.png"),
-    (png_bytes(np.full((60, 60), 200, np.uint8)), "grey.png", "image/png", "no digit found"),
-])
+@pytest.mark.parametrize(
+    "data, name, kind, expected",
+    [
+        (b"just some text", "notes.txt", "text/plain", "not an image (text/plain): notes.txt"),
+        (b"just some text", "fake.png", "image/png", "not a readable image (UnidentifiedImageError): fake.png"),
+        (b"\0" * (5 * 1024 * 1024 + 10), "huge.png", "image/png", "file too large (5.2 MB, limit 5 MB): huge.png"),
+        (
+            png_bytes(np.zeros((5000, 5000), np.uint8)),
+            "poster.png",
+            "image/png",
+            "image too large (5000x5000 pixels, limit 16,777,216): poster.png",
+        ),
+        (png_bytes(np.full((60, 60), 200, np.uint8)), "grey.png", "image/png", "no digit found"),
+    ],
+)
 def test_bad_uploads_show_one_line_in_the_widget(model, data, name, kind, expected):
     widget = ui.upload_digit(model)
     parts = widget.parts
@@ -132,7 +146,7 @@ def test_drawing_pad_predicts_from_the_pixels_the_browser_sends_and_clears(model
     # a test digit, enlarged 10x, white on black, one gray byte per pixel: what the browser sends on pen up
     index = 0
     drawing = np.asarray(Image.fromarray((images[index, ..., 0] * 255).astype(np.uint8)).resize((280, 280)))
-    expected = int(predict_probabilities(model, images[index:index + 1]).argmax())
+    expected = int(predict_probabilities(model, images[index : index + 1]).argmax())
     canvas.set_state({"pixels": memoryview(drawing.tobytes())})  # as a message from the browser arrives
     assert message.value.startswith(f"predicted {expected} (")
     assert visible(pad.parts["prediction"]) and is_png(pad.parts["prediction"])
@@ -198,8 +212,12 @@ def test_figures_are_png_bytes_without_pyplot():
 
     before = plt.get_fignums()
     steps = {"a": np.zeros((40, 30)), "b": np.ones((28, 28))}
-    for png in (ui.steps_png(steps), ui.prediction_png(np.zeros((28, 28, 1)), np.full(10, 0.1), 3),
-                ui.learning_curve_png({"loss": [1.0, 0.5], "accuracy": [0.6, 0.8], "val_loss": [0.9, 0.6],
-                                       "val_accuracy": [0.7, 0.8]})):
+    for png in (
+        ui.steps_png(steps),
+        ui.prediction_png(np.zeros((28, 28, 1)), np.full(10, 0.1), 3),
+        ui.learning_curve_png(
+            {"loss": [1.0, 0.5], "accuracy": [0.6, 0.8], "val_loss": [0.9, 0.6], "val_accuracy": [0.7, 0.8]}
+        ),
+    ):
         assert png.startswith(PNG_MAGIC) and len(png) > 1000
     assert plt.get_fignums() == before  # nothing left open for a notebook to show

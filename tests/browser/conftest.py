@@ -22,8 +22,16 @@ if not os.environ.get("BROWSER_TESTS"):
 HERE = Path(__file__).resolve().parent
 SCREENSHOTS = HERE / "screenshots"
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+CHROMIUM_FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 
 
 def git_status() -> str:
@@ -53,8 +61,13 @@ def browser_context(tmp_path_factory) -> Iterator:
     SCREENSHOTS.mkdir()
     with sync_playwright() as playwright:
         context = playwright.chromium.launch_persistent_context(
-            tmp_path_factory.mktemp("chromium-profile"), executable_path=CHROMIUM, headless=True,
-            args=CHROMIUM_FLAGS, viewport={"width": 1400, "height": 1000}, accept_downloads=False)
+            tmp_path_factory.mktemp("chromium-profile"),
+            executable_path=CHROMIUM,
+            headless=True,
+            args=CHROMIUM_FLAGS,
+            viewport={"width": 1400, "height": 1000},
+            accept_downloads=False,
+        )
         context.set_default_timeout(60_000)
         expect.set_options(timeout=30_000)  # a busy 2-core machine: JupyterLab may take seconds to answer
         yield context

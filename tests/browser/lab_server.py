@@ -65,15 +65,24 @@ def copy_notebooks(target: Path) -> Path:
 def jupyter_env(work: Path) -> dict[str, str]:
     """The environment of the server and of ``jupyter trust``: Jupyter's own folders inside ``work``, and
     ``helpers`` imported from this checkout."""
-    return {**os.environ, "JUPYTER_CONFIG_DIR": str(work / "config"), "JUPYTER_DATA_DIR": str(work / "data"),
-            "JUPYTER_RUNTIME_DIR": str(work / "runtime"), "PYTHONHASHSEED": "0",
-            "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")]))}
+    return {
+        **os.environ,
+        "JUPYTER_CONFIG_DIR": str(work / "config"),
+        "JUPYTER_DATA_DIR": str(work / "data"),
+        "JUPYTER_RUNTIME_DIR": str(work / "runtime"),
+        "PYTHONHASHSEED": "0",
+        "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")])),
+    }
 
 
 def trust(work: Path, notebooks: list[Path]) -> None:
     """``jupyter trust`` the notebooks for the server started on ``work``, as ``make lab`` does for the course's."""
-    subprocess.run([sys.executable, "-m", "jupyter", "trust", *map(str, notebooks)], env=jupyter_env(work),
-                   check=True, capture_output=True)
+    subprocess.run(
+        [sys.executable, "-m", "jupyter", "trust", *map(str, notebooks)],
+        env=jupyter_env(work),
+        check=True,
+        capture_output=True,
+    )
 
 
 def start_lab(work: Path, timeout: float = 120.0) -> Lab:
@@ -87,10 +96,21 @@ def start_lab(work: Path, timeout: float = 120.0) -> Lab:
     port, token = free_port(), secrets.token_hex(16)
     env = jupyter_env(work)
     log = work / "jupyterlab.log"
-    command = [sys.executable, "-m", "jupyter", "lab", "--no-browser", "--ServerApp.ip=127.0.0.1",
-               f"--ServerApp.port={port}", "--ServerApp.port_retries=0", f"--IdentityProvider.token={token}",
-               f"--ServerApp.root_dir={root}", f"--LabApp.user_settings_dir={settings}",
-               f"--LabApp.workspaces_dir={work / 'workspaces'}", "--ServerApp.allow_root=True"]
+    command = [
+        sys.executable,
+        "-m",
+        "jupyter",
+        "lab",
+        "--no-browser",
+        "--ServerApp.ip=127.0.0.1",
+        f"--ServerApp.port={port}",
+        "--ServerApp.port_retries=0",
+        f"--IdentityProvider.token={token}",
+        f"--ServerApp.root_dir={root}",
+        f"--LabApp.user_settings_dir={settings}",
+        f"--LabApp.workspaces_dir={work / 'workspaces'}",
+        "--ServerApp.allow_root=True",
+    ]
     process = subprocess.Popen(command, cwd=root, env=env, stdout=log.open("w"), stderr=subprocess.STDOUT)
     lab = Lab(process, work, f"http://127.0.0.1:{port}/", token, root, log)
     deadline = time.monotonic() + timeout

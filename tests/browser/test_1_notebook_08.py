@@ -8,7 +8,6 @@ from __future__ import annotations
 import re
 
 import numpy as np
-import pytest
 from PIL import Image
 from playwright.sync_api import Locator, Page, expect
 
@@ -59,14 +58,19 @@ def draw(page: Page, canvas: Locator, points: list[tuple[int, int]]) -> None:
 
 def ink(canvas: Locator) -> int:
     """How much white is on the pad, as the browser shows it (0: a black pad)."""
-    return canvas.evaluate("c => c.getContext('2d').getImageData(0, 0, c.width, c.height).data"
-                           ".reduce((sum, v, i) => i % 4 === 0 ? sum + v : sum, 0)")
+    return canvas.evaluate(
+        "c => c.getContext('2d').getImageData(0, 0, c.width, c.height).data"
+        ".reduce((sum, v, i) => i % 4 === 0 ? sum + v : sum, 0)"
+    )
 
 
 def pad_parts(page: Page) -> tuple[Locator, Locator, Locator]:
     pad = tool(page, "Drawing pad")
-    return (pad.locator("canvas.course-drawing-pad"), pad.locator(".widget-html").nth(1),
-            pad.locator("button.course-drawing-pad-clear"))
+    return (
+        pad.locator("canvas.course-drawing-pad"),
+        pad.locator(".widget-html").nth(1),
+        pad.locator("button.course-drawing-pad-clear"),
+    )
 
 
 def test_run_all_executes_notebook_08_without_errors(page, lab, shot):
@@ -75,10 +79,14 @@ def test_run_all_executes_notebook_08_without_errors(page, lab, shot):
     page.locator(".lm-Menu-itemLabel", has_text=re.compile("^Run All Cells$")).click()
     # the copy is not trusted, so its saved widget outputs show as text: a widget means a fresh output
     expect(tool(page, "Hyperparameter playground")).to_be_visible(timeout=RUN_ALL_TIMEOUT_MS)
-    page.wait_for_function("""() => {
+    page.wait_for_function(
+        """() => {
         const prompts = [...document.querySelectorAll('.jp-CodeCell .jp-InputPrompt')].map(p => p.textContent);
         return prompts.length > 0 && prompts.every(text => /\\[\\d+\\]/.test(text));
-    }""", timeout=RUN_ALL_TIMEOUT_MS, polling=1000)
+    }""",
+        timeout=RUN_ALL_TIMEOUT_MS,
+        polling=1000,
+    )
     wait_for_kernel_idle(page)
     shot()
     assert page.locator(".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stderr']").count() == 0

@@ -6,9 +6,8 @@ from __future__ import annotations
 import shutil
 
 import pytest
-from playwright.sync_api import Locator, Page, expect
-
 from lab_server import REPO, trust
+from playwright.sync_api import Locator, Page, expect
 
 NOTEBOOKS = sorted(path.name for path in (REPO / "notebooks").glob("[0-9][0-9]_*.ipynb"))
 FOLDER = "as-committed"  # fresh copies, beside the copy that the notebook 08 steps ran
