@@ -239,8 +239,12 @@ def main(argv: list[str] | None = None) -> int:
         if not args.skip_make_test:
             subprocess.run(["rm", "-rf", str(clone / "models")], check=True)
             print("make test, no models/ ...", end=" ", flush=True)
-            results["make_test_s"], output = timed(["make", "test", "PYTEST_ARGS=--durations=15"], clone,
-                                                   log=REPO / "benchmarks" / "runs" / "make-test.log", check=False)
+            results["make_test_s"], output = timed(
+                ["make", "test", "PYTEST_ARGS=--durations=15"],
+                clone,
+                log=REPO / "benchmarks" / "runs" / "make-test.log",
+                check=False,
+            )
             durations = output.split("slowest 15 durations", 1)[-1].strip().splitlines()
             results["make_test_slowest"] = [line for line in durations if line[:1].isdigit()]
             results["make_test_summary"] = output.strip().splitlines()[-1]
