@@ -179,7 +179,7 @@ def model_path_for(meta: dict[str, Any], expected: dict[str, Any] | None = None)
     """Where a run belongs: the recipe's own file if it is as ``expected``, else ``models/experiments/``.
 
     >>> plan = {**expected_settings(with_architecture=False), "epochs": 2}
-    >>> model_path_for(plan, expected_settings(with_architecture=False)).relative_to(MODELS_DIR).as_posix()
+    >>> model_path_for(plan, expected_settings(with_architecture=False)).relative_to(EXPERIMENTS_DIR.parent).as_posix()
     'experiments/reference_epochs2_seed42.keras'
     """
     recipe = meta.get("recipe", "reference")
