@@ -40,6 +40,7 @@ COURSE_FILES = [
     "scripts/check_python.py",
     "scripts/course.py",
     "tests/nbval_sanitize.cfg",
+    "benchmarks/results/spread/spread.json",  # notebook 10's three-seed table reads it
 ]
 NOT_COPIED = {"__pycache__", ".ipynb_checkpoints", ".DS_Store"}
 HIDDEN_TAGS = {"solution", "teacher"}
