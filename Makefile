@@ -44,7 +44,7 @@ lab: $(STAMP)
 
 # Tests marked `maintainer` (benchmarks, scripts, repo2docker, the wheelhouse, the Colab bootstrap in a bare venv)
 # are left to `make test-maintainer`. pytest's "no tests collected" (exit status 5, e.g. a mistyped -k) fails.
-# Two processes (pytest-xdist): each notebook, and notebooks 04-10 together, run in order in one of them
+# Two processes (pytest-xdist): each notebook, and notebooks 04-09 and 11 together, run in order in one of them
 # (tests/conftest.py); the unit tests spread over both.
 NOT_MAINTAINER := -m "not maintainer"
 PARALLEL := -n 2 --dist loadgroup

@@ -231,7 +231,7 @@ def nb08_correct_per_digit(labels: np.ndarray, predictions: np.ndarray) -> Prope
     return _safely(lambda answer: isinstance(answer, Mapping) and {int(k): int(v) for k, v in answer.items()} == truth)
 
 
-# ------------------------------------------------------------------------------------------ notebooks 09-11
+# ------------------------------------------------------------------------------------------ notebooks 09-12
 def _roughness(values: np.ndarray) -> float:
     """Mean absolute difference between neighbouring pixels, down and across."""
     return float(np.abs(np.diff(values, axis=0)).mean() + np.abs(np.diff(values, axis=1)).mean())
@@ -267,10 +267,10 @@ def nb09_smoother_saliency(model: Any, image: np.ndarray) -> Callable[[Any], boo
     return smoother
 
 
-def nb11_same_weights(reference: Sequence[np.ndarray]) -> Callable[[Any], bool]:
-    """11, exercise 3: right for a list of weight arrays equal (to 1e-5) to ``reference``, which was trained.
+def nb12_same_weights(reference: Sequence[np.ndarray]) -> Callable[[Any], bool]:
+    """12, exercise 3: right for a list of weight arrays equal (to 1e-5) to ``reference``, which was trained.
 
-    >>> same = nb11_same_weights([np.zeros(3)])
+    >>> same = nb12_same_weights([np.zeros(3)])
     >>> same([np.zeros(3)]), same([np.ones(3)]), same([])
     (True, False, False)
     """
@@ -284,8 +284,8 @@ def nb11_same_weights(reference: Sequence[np.ndarray]) -> Callable[[Any], bool]:
     return same
 
 
-def nb10_changed_by_shifts(improved: Any, images: np.ndarray) -> Callable[[Any], bool]:
-    """10, exercise 2: right for the number of ``images`` whose predicted digit changes when the improved
+def nb11_changed_by_shifts(improved: Any, images: np.ndarray) -> Callable[[Any], bool]:
+    """11, exercise 1: right for the number of ``images`` whose predicted digit changes when the improved
     committee reads them without its 8 one-pixel shifts (its two members averaged on the digit as it stands)."""
     from helpers.model import average_models
 

@@ -108,10 +108,10 @@ def pytest_collection_modifyitems(config, items):
 
 
 # `make test` runs on two processes (pytest-xdist, `-n 2 --dist loadgroup`): a notebook's cells share one kernel,
-# so each notebook is one group, run in order by one worker. Notebooks 05-10 load the model notebook 04 trains and
-# saves, so 04-10 form one group, in order; 00-03 and 11 train nothing the others need. Each unit test is its own
-# unit of work, spread over both workers.
-NOTEBOOKS_AFTER_04 = ("04", "05", "06", "07", "08", "09", "10")
+# so each notebook is one group, run in order by one worker. Notebooks 05-09 and 11 load the model notebook 04
+# trains and saves, so they form one group with 04, in order; 00-03, 10 and 12 train nothing the others need, so
+# the second worker runs them (10's training beside 04's) and the unit tests. Each unit test is its own unit.
+NOTEBOOKS_AFTER_04 = ("04", "05", "06", "07", "08", "09", "11")
 
 
 def group_notebooks(config, items) -> None:
@@ -125,7 +125,7 @@ def group_notebooks(config, items) -> None:
     for item in items:
         path = Path(str(item.fspath))
         if path.suffix == ".ipynb" and "@" not in item.nodeid:
-            group = "notebooks-04-10" if path.name[:2] in NOTEBOOKS_AFTER_04 else f"notebook-{path.stem}"
+            group = "notebooks-04-09-11" if path.name[:2] in NOTEBOOKS_AFTER_04 else f"notebook-{path.stem}"
             item._id = NodeId.parse(f"{item.nodeid}@{group}")
             if not item.nodeid.endswith(f"@{group}"):
                 raise pytest.UsageError("this pytest ignores test groups; run without -n (pytest-xdist)")

@@ -23,8 +23,9 @@ EXPECTED = [
     "07_sample_predictions",
     "08_interactive_playground",
     "09_what_the_cnn_sees",
-    "10_going_further",
-    "11_making_it_fast",
+    "10_fighting_overfitting",
+    "11_a_better_recipe",
+    "12_making_it_fast",
 ]
 ABSOLUTE_PATH = re.compile(r"(?<![\w.])/(tmp|work|root|home|Users)/[\w.-]+")
 
