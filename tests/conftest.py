@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 
@@ -112,6 +113,7 @@ def pytest_collection_modifyitems(config, items):
 # trains and saves, so they form one group with 04, in order; 00-03, 10 and 12 train nothing the others need, so
 # the second worker runs them (10's training beside 04's) and the unit tests. Each unit test is its own unit.
 NOTEBOOKS_AFTER_04 = ("04", "05", "06", "07", "08", "09", "11")
+CRITICAL_GROUP = "notebooks-04-09-11"  # the longest chain: xdist starts it first (the group with the most cells)
 
 
 def group_notebooks(config, items) -> None:
@@ -125,7 +127,24 @@ def group_notebooks(config, items) -> None:
     for item in items:
         path = Path(str(item.fspath))
         if path.suffix == ".ipynb" and "@" not in item.nodeid:
-            group = "notebooks-04-09-11" if path.name[:2] in NOTEBOOKS_AFTER_04 else f"notebook-{path.stem}"
+            group = CRITICAL_GROUP if path.name[:2] in NOTEBOOKS_AFTER_04 else f"notebook-{path.stem}"
             item._id = NodeId.parse(f"{item.nodeid}@{group}")
             if not item.nodeid.endswith(f"@{group}"):
                 raise pytest.UsageError("this pytest ignores test groups; run without -n (pytest-xdist)")
+
+
+# The chain 04-09, 11 sets the wall time of `make test`: whatever runs beside it (the other notebooks, the unit
+# tests) runs at a lower CPU priority, so on a 2-core machine the chain keeps both cores when it can use them and the
+# rest fills the gaps. (A worker lowers its own priority once, before its first test outside the chain; the kernels
+# nbval starts inherit it. Where os.nice does not exist, e.g. Windows, nothing changes.)
+_lowered = False
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item):
+    global _lowered
+    if _lowered or not getattr(item.config.option, "loadgroup", False) or not hasattr(os, "nice"):
+        return
+    if not item.nodeid.endswith(f"@{CRITICAL_GROUP}"):
+        os.nice(10)
+        _lowered = True
