@@ -22,6 +22,7 @@ from helpers.errors import CourseError
 from helpers.model_files import check_digit_model, check_model_file, check_output_path, load_model, model_set_paths
 from helpers.paths import BUNDLED_DATASET, IMPROVED_MODEL, REFERENCE_MODEL, display_path
 from helpers.recipes import IMPROVED, RECIPE_NAMES, RECIPES
+from helpers.style import format_probability
 
 PROG = "python -m helpers"
 MAKE_REFERENCE = f" (make it with: {PROG} train)"
@@ -391,7 +392,7 @@ def cmd_predict(args: argparse.Namespace, progress: dict[str, Any]) -> int:
         print(json.dumps(results))
     else:
         for result in results:
-            print(f"{result['image']}: {result['digit']} ({result['confidence']:.1%})")
+            print(f"{result['image']}: {result['digit']} ({format_probability(result['confidence'])})")
     return 0
 
 

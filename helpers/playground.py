@@ -13,6 +13,7 @@ from helpers.data import NUM_CLASSES, unit_pixels
 from helpers.errors import CourseError
 from helpers.evaluation import cross_entropy, predict_probabilities
 from helpers.own_images import MAX_UPLOAD_BYTES, grayscale_as_seen, image_from_bytes, mnist_steps
+from helpers.style import format_probability
 from helpers.training import train_custom
 
 #: What the explorer can show: every test digit, only the model's mistakes, or only its correct answers.
@@ -62,9 +63,9 @@ def describe_prediction(probabilities: Sequence[float] | np.ndarray, true_label:
     'predicted 7 (97.0%), then 9 (2.0%), 0 (1.0%) · true 7: correct'
     """
     (best, confidence), *others = top_predictions(probabilities, k)
-    text = f"predicted {best} ({confidence:.1%})"
+    text = f"predicted {best} ({format_probability(confidence)})"
     if others:
-        text += ", then " + ", ".join(f"{d} ({p:.1%})" for d, p in others)
+        text += ", then " + ", ".join(f"{d} ({format_probability(p)})" for d, p in others)
     if true_label is not None:
         text += f" · true {int(true_label)}: " + ("correct" if best == int(true_label) else "WRONG")
     return text

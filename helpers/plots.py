@@ -1,5 +1,9 @@
 """Figures for the course.  Every function returns the matplotlib ``Figure`` (titles and axis labels
-included, modest size) so a notebook can show it, change it or save it."""
+included, modest size) so a notebook can show it, change it or save it.
+
+Digits are drawn as stored: white ink (1.0, or 255 in raw pixels) on a black background (0), on that fixed
+scale, never autoscaled.  Figures that compare share one scale; probabilities print with enough digits to tell
+99.2 % from 100 % (``format_probability``)."""
 
 from __future__ import annotations
 
@@ -11,7 +15,7 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from helpers.data import NUM_CLASSES, unit_pixels
-from helpers.style import DIGIT_CMAP, DPI, HEAT_CMAP, SIGNED_CMAP, STYLE  # noqa: F401  (the course's style)
+from helpers.style import DIGIT_CMAP, DPI, HEAT_CMAP, SIGNED_CMAP, STYLE, format_probability  # noqa: F401
 
 
 def _finish(fig: Figure, title: str | None = None, **options: Any) -> Figure:
@@ -24,6 +28,17 @@ def _finish(fig: Figure, title: str | None = None, **options: Any) -> Figure:
 
 def _image(x: np.ndarray) -> np.ndarray:
     return np.asarray(x).reshape(np.asarray(x).shape[0], -1) if np.asarray(x).ndim == 2 else np.asarray(x)[..., 0]
+
+
+def digit_scale(image: np.ndarray) -> dict[str, Any]:
+    """The ``imshow`` options that show a digit as stored: gray, 0 black, 1 white for float pixels in [0, 1],
+    255 white for integer (raw) pixels.  The same for every digit, so that two digits compare.
+
+    >>> digit_scale(np.zeros((28, 28), dtype=np.uint8))
+    {'cmap': 'gray', 'vmin': 0, 'vmax': 255}
+    """
+    integer = np.issubdtype(np.asarray(image).dtype, np.integer)
+    return {"cmap": DIGIT_CMAP, "vmin": 0, "vmax": 255 if integer else 1}
 
 
 def plot_class_counts(counts: dict[str, int], title: str = "Images per class") -> Figure:
@@ -41,22 +56,25 @@ def plot_samples_per_class(
     images: np.ndarray, labels: np.ndarray, per_class: int = 8, title: str = "Sample digits per class"
 ) -> Figure:
     """A grid: one row per digit 0..9, ``per_class`` examples of it (the first ones found)."""
-    fig, axes = plt.subplots(NUM_CLASSES, per_class, figsize=(per_class * 0.7, NUM_CLASSES * 0.75), dpi=DPI)
+    fig, axes = plt.subplots(
+        NUM_CLASSES, per_class, figsize=(per_class * 0.7 + 0.6, NUM_CLASSES * 0.75), dpi=DPI, squeeze=False
+    )
     for digit in range(NUM_CLASSES):
         found = np.flatnonzero(np.asarray(labels) == digit)[:per_class]
         for column in range(per_class):
             ax = axes[digit, column]
             ax.set_xticks([]), ax.set_yticks([])
             if column < len(found):
-                ax.imshow(_image(images[found[column]]), cmap=DIGIT_CMAP, vmin=0, vmax=1)
+                ax.imshow(_image(images[found[column]]), **digit_scale(images))
             if column == 0:
                 ax.set_ylabel(str(digit), rotation=0, labelpad=10, fontsize=11)
     return _finish(fig, title)
 
 
 def plot_digit_pixels(image: np.ndarray, title: str = "One digit's pixel values (0..255)", margin: int = 1) -> Figure:
-    """One digit in grayscale with its pixel values (0..255) written in, cropped to its ink plus ``margin``
-    pixels so that the numbers can be read; the ticks are the rows and columns of the full image."""
+    """One digit in grayscale (0 black, 255 white, as stored) with its pixel values (0..255) written in, cropped
+    to its ink plus ``margin`` pixels so that the numbers can be read; the ticks are the rows and columns of the
+    full image."""
     pixels = np.rint(unit_pixels(_image(image), "the digit") * 255).astype(int)  # the dtype says the scale
     rows, cols = np.nonzero(pixels) if pixels.any() else np.indices(pixels.shape).reshape(2, -1)
     top, left = max(rows.min() - margin, 0), max(cols.min() - margin, 0)
@@ -78,7 +96,7 @@ def plot_digit_pixels(image: np.ndarray, title: str = "One digit's pixel values 
                 ha="center",
                 va="center",
                 fontsize=7,
-                color="white" if value > 128 else "black",
+                color="black" if value > 128 else "white",  # dark text on light cells
             )
     ax.set_xticks(range(left, left + crop.shape[1])), ax.set_yticks(range(top, top + crop.shape[0]))
     ax.tick_params(labelsize=7)
@@ -116,13 +134,26 @@ def plot_learning_curves(history: dict[str, Sequence[float]], title: str = "Lear
     return _finish(fig, title)
 
 
-def plot_confusion_matrix(matrix: np.ndarray, title: str = "Confusion matrix") -> Figure:
+def plot_confusion_matrix(
+    matrix: np.ndarray, title: str = "Confusion matrix", vmax: int | None = None, ax=None
+) -> Figure:
     """The confusion matrix (row = true digit, column = prediction) as two seaborn heatmaps with counts: the
-    diagonal (right answers) in gray, the mistakes in reds that start dark enough that a single one shows."""
+    diagonal (right answers) in gray, the mistakes in reds that start dark enough that a single one shows.
+
+    ``vmax`` is the mistake count drawn darkest (default: this matrix's largest mistake count); give two
+    matrices the same ``vmax`` to compare their colours, or use ``plot_confusion_matrices``.  ``ax``: draw into
+    this axes instead of a new figure."""
     import seaborn as sns
 
-    fig, ax = plt.subplots(figsize=(6.5, 5.5), dpi=DPI)
-    matrix, diagonal = np.asarray(matrix), np.eye(len(matrix), dtype=bool)
+    matrix, diagonal = np.asarray(matrix), np.eye(len(np.asarray(matrix)), dtype=bool)
+    if vmax is None:
+        vmax = max(1, int(matrix[~diagonal].max()))
+    elif vmax < 1:
+        raise ValueError(f"vmax is the largest mistake count on the colour scale, at least 1, not {vmax!r}")
+    if ax is None:
+        fig, ax = plt.subplots(figsize=(6.5, 5.5), dpi=DPI)
+    else:
+        fig = ax.figure
     options = dict(annot=True, fmt="d", ax=ax, square=True, annot_kws={"fontsize": 8}, linewidths=0.5)
     sns.heatmap(matrix, mask=~diagonal, cmap=["0.85"], cbar=False, **options)
     errors = list(plt.get_cmap("Reds")(np.linspace(0.35, 1, 256)))  # 1 mistake: salmon, not white
@@ -131,12 +162,31 @@ def plot_confusion_matrix(matrix: np.ndarray, title: str = "Confusion matrix") -
         mask=diagonal | (matrix == 0),
         cmap=errors,
         vmin=0.5,
-        vmax=max(1, matrix[~diagonal].max()),
+        vmax=float(vmax),
         cbar_kws={"label": "mistakes (count)", "ticks": plt.MaxNLocator(integer=True)},
         **options,
     )
     ax.set(title=title, xlabel="predicted digit", ylabel="true digit")
     return _finish(fig)
+
+
+def plot_confusion_matrices(matrices: dict[str, np.ndarray], title: str = "Confusion matrices") -> Figure:
+    """Several confusion matrices side by side, one panel per ``{name: matrix}``, their mistakes on ONE colour
+    scale (the largest mistake count of them all), so that equal colours mean equal counts.
+
+    >>> few, more = np.diag([9] * 10), np.diag([9] * 10) + np.eye(10, k=1, dtype=int) * 4
+    >>> fig = plot_confusion_matrices({"reference": more, "improved": few})
+    >>> [tuple(map(float, ax.collections[1].get_clim())) for ax in fig.axes if ax.get_title()]
+    [(0.5, 4.0), (0.5, 4.0)]
+    """
+    if not matrices:
+        raise ValueError("plot_confusion_matrices needs at least one matrix")
+    arrays = {name: np.asarray(matrix) for name, matrix in matrices.items()}
+    vmax = max(max(1, int(m[~np.eye(len(m), dtype=bool)].max())) for m in arrays.values())
+    fig, axes = plt.subplots(1, len(arrays), figsize=(6.2 * len(arrays), 5.5), dpi=DPI, squeeze=False)
+    for ax, (name, matrix) in zip(axes[0], arrays.items()):
+        plot_confusion_matrix(matrix, title=name, vmax=vmax, ax=ax)
+    return _finish(fig, title)
 
 
 def plot_predictions(
@@ -147,7 +197,8 @@ def plot_predictions(
     columns: int = 8,
     title: str = "Predictions (red: mistakes)",
 ) -> Figure:
-    """A grid of digits titled ``true / predicted`` (and the confidence); mistakes in red."""
+    """A grid of digits titled ``true / predicted`` (and the confidence, see ``format_probability``); mistakes
+    in red."""
     n = len(images)
     rows = max(1, int(np.ceil(n / columns)))
     # 1.7 inches per row: room for the two-line titles above each image
@@ -158,10 +209,10 @@ def plot_predictions(
         plt.setp(list(ax.spines.values()), visible=wrong, color="red", linewidth=3)  # a red frame: a mistake
         if i >= n:
             continue
-        ax.imshow(_image(images[i]), cmap=DIGIT_CMAP, vmin=0, vmax=1)
+        ax.imshow(_image(images[i]), **digit_scale(images))
         text = f"true {int(labels[i])}\npred {int(predictions[i])}"
         if probabilities is not None:
-            text += f" ({probabilities[i][int(predictions[i])]:.0%})"
+            text += f" ({format_probability(probabilities[i][int(predictions[i])])})"
         ax.set_title(text, fontsize=8, color="red" if wrong else "black", fontweight="bold" if wrong else "normal")
     return _finish(fig, title)
 
@@ -187,7 +238,7 @@ def plot_confused_pairs(
         true, predicted, count = pairs[row]
         found = np.flatnonzero((np.asarray(labels) == true) & (np.asarray(predictions) == predicted))[:per_pair]
         for ax, index in zip(ax_row, found):
-            ax.imshow(_image(images[index]), cmap=DIGIT_CMAP, vmin=0, vmax=1)
+            ax.imshow(_image(images[index]), **digit_scale(images))
         ax_row[0].set_ylabel(f"{true} -> {predicted}\n({count}x)", rotation=0, labelpad=28, fontsize=9, va="center")
     return _finish(fig, title, fontsize=11)
 
@@ -214,10 +265,14 @@ def plot_probabilities(
 def plot_image_row(
     images: Sequence[np.ndarray], titles: Sequence[str], title: str = "", cmap: str = DIGIT_CMAP
 ) -> Figure:
-    """A row of images with a title each (e.g. the preprocessing steps of your own digit)."""
-    fig, axes = plt.subplots(1, len(images), figsize=(1.9 * len(images), 2.3), dpi=DPI, squeeze=False)
+    """A row of images with a title each (e.g. the preprocessing steps of your own digit), all on ONE scale:
+    0 black, white at 1 for float images and at 255 for integer (raw) ones (``digit_scale``), never stretched
+    per panel, so that a faint step looks faint."""
+    if len(images) != len(titles):
+        raise ValueError(f"plot_image_row got {len(images)} images but {len(titles)} titles")
+    fig, axes = plt.subplots(1, len(images), figsize=(1.9 * len(images) + 0.4, 2.4), dpi=DPI, squeeze=False)
     for ax, image, name in zip(axes[0], images, titles):
-        ax.imshow(np.squeeze(image), cmap=cmap)
+        ax.imshow(np.squeeze(image), **{**digit_scale(image), "cmap": cmap})
         ax.set_title(name, fontsize=9)
         ax.set_xticks([]), ax.set_yticks([])
     return _finish(fig, title or None)
@@ -238,7 +293,7 @@ def plot_image_grid(
         for c, ax in enumerate(ax_row):
             ax.set_xticks([]), ax.set_yticks([])
             if c < len(images):
-                ax.imshow(_image(images[c]), cmap=DIGIT_CMAP, vmin=0, vmax=1)
+                ax.imshow(_image(images[c]), **digit_scale(images[c]))
             if r == 0 and column_titles is not None and c < len(column_titles):
                 ax.set_title(column_titles[c], fontsize=9)
         ax_row[0].set_ylabel(row_labels[r], rotation=0, ha="right", va="center", fontsize=9)

@@ -89,7 +89,114 @@ def test_predictions_grid_marks_mistakes_in_red():
     framed = [ax.spines["left"].get_visible() for ax in fig.axes]
     assert framed == [i == 2 for i in range(10)], "only the mistake gets a (red) frame"
     assert fig.axes[0].images[0].get_cmap().name == plots.DIGIT_CMAP
-    assert fig.axes[0].get_title() == "true 0\npred 0 (100%)"
+    assert fig.axes[0].get_title() == "true 0\npred 0 (100%)"  # exactly 1.0: the only 100%
+
+
+def test_predictions_grid_tells_99_6_percent_from_100_percent():
+    probabilities = np.full((2, 10), 0.0004, dtype=np.float32)
+    probabilities[0, 3], probabilities[1, 5] = 0.996, 0.99991
+    fig = plots.plot_predictions(IMAGES[:2], np.array([3, 5]), np.array([3, 5]), probabilities, columns=2)
+    assert [ax.get_title() for ax in fig.axes] == ["true 3\npred 3 (99.6%)", "true 5\npred 5 (>99.9%)"]
+
+
+@pytest.mark.parametrize(
+    "probability, label",
+    [
+        (0.992, "99.2%"),
+        (0.996, "99.6%"),
+        (0.9994, "99.9%"),
+        (0.9995, ">99.9%"),
+        (0.99999994, ">99.9%"),
+        (1.0, "100%"),
+        (0.5, "50.0%"),
+        (0.0004, "<0.1%"),
+        (0.0, "0%"),
+        (np.float32(0.996), "99.6%"),
+    ],
+)
+def test_format_probability_never_rounds_to_a_false_100_or_0(probability, label):
+    assert plots.format_probability(probability) == label
+
+
+def test_format_probability_rejects_a_value_outside_0_to_1():
+    with pytest.raises(ValueError, match="1.5"):
+        plots.format_probability(1.5)
+
+
+# ---- digits are drawn as stored: white strokes on black, on one fixed scale ------------------------------------
+STROKE = np.zeros((28, 28, 1), dtype=np.float32)
+STROKE[6:22, 12:16] = 1.0  # a white vertical stroke, rows 6..21, columns 12..15
+FAINT = STROKE * 0.5  # the same stroke at half brightness
+
+
+def _shade(ax, row: float, col: float) -> float:
+    """The gray level (0 black .. 1 white) the rendered figure shows at data point (row, col) of ``ax``."""
+    fig = ax.figure
+    fig.canvas.draw()
+    pixels = np.asarray(fig.canvas.buffer_rgba())[..., :3] / 255
+    x, y = ax.transData.transform((col, row))
+    return float(pixels[int(round(pixels.shape[0] - y)), int(round(x))].mean())
+
+
+def _assert_white_on_black(ax, stroke_brightness: float = 1.0, background: tuple[int, int] = (2, 3)):
+    assert _shade(ax, 14, 13.5) == pytest.approx(stroke_brightness, abs=0.05), "the stroke is not drawn as stored"
+    assert _shade(ax, *background) < 0.05, "the background (0) must be black"
+
+
+def test_samples_predictions_pairs_and_grid_draw_white_strokes_on_black():
+    images, labels = np.stack([STROKE] * 10), np.arange(10)
+    _assert_white_on_black(plots.plot_samples_per_class(images, labels, per_class=1).axes[0])
+    _assert_white_on_black(plots.plot_predictions(images[:2], labels[:2], labels[:2], columns=2).axes[0])
+    pairs = plots.plot_confused_pairs(images, labels, np.roll(labels, 1), [(0, 9, 1)], per_pair=1)
+    _assert_white_on_black(pairs.axes[0])
+    _assert_white_on_black(plots.plot_image_grid([[STROKE]], ["a stroke"]).axes[0])
+
+
+def test_raw_0_to_255_digits_are_white_on_black_too():
+    raw = (STROKE * 255).astype(np.uint8)
+    _assert_white_on_black(plots.plot_image_row([raw], ["raw"]).axes[0])
+    _assert_white_on_black(plots.plot_samples_per_class(raw[np.newaxis], np.array([0]), per_class=1).axes[0])
+
+
+def test_a_faint_digit_stays_faint_no_panel_is_stretched_on_its_own():
+    fig = plots.plot_image_row([STROKE, FAINT], ["full ink", "half ink"], title="one scale")
+    _assert_white_on_black(fig.axes[0])
+    _assert_white_on_black(fig.axes[1], stroke_brightness=0.5)
+    _assert_white_on_black(plots.plot_predictions(FAINT[np.newaxis], [0], [0]).axes[0], stroke_brightness=0.5)
+
+
+def test_digit_pixels_shows_255_white_and_writes_dark_numbers_on_it():
+    raw = (STROKE[..., 0] * 255).astype(np.uint8)
+    ax = plots.plot_digit_pixels(raw).axes[0]
+    _assert_white_on_black(ax, background=(5, 13))  # cropped to the ink: row 5 is the margin above the stroke
+    on_ink = [t for t in ax.texts if t.get_text() == "255"]
+    assert on_ink and all(t.get_color() == "black" for t in on_ink), "white numbers on white cells cannot be read"
+
+
+# ---- confusion matrices that are compared share one colour scale ----------------------------------------------
+def _matrix(mistakes: dict[tuple[int, int], int]) -> np.ndarray:
+    matrix = np.diag(np.full(10, 195))
+    for (true, predicted), count in mistakes.items():
+        matrix[true, predicted] = count
+    return matrix
+
+
+def test_confusion_matrix_vmax_fixes_the_darkest_count():
+    fig = plots.plot_confusion_matrix(_matrix({(3, 5): 2}), vmax=8)
+    assert fig.axes[0].collections[1].get_clim()[1] == 8
+    assert fig.axes[1].get_ylim()[1] == pytest.approx(8)  # the colorbar reaches 8, not 2
+
+
+def test_compared_confusion_matrices_share_their_colour_limits():
+    reference, improved = _matrix({(3, 5): 9, (4, 9): 2}), _matrix({(4, 9): 2})
+    fig = plots.plot_confusion_matrices({"reference": reference, "improved": improved}, title="Before and after")
+    panels = [ax for ax in fig.axes if ax.get_xlabel() == "predicted digit"]
+    assert [ax.get_title() for ax in panels] == ["reference", "improved"] and fig._suptitle.get_text()
+    limits = [tuple(map(float, ax.collections[1].get_clim())) for ax in panels]
+    assert limits == [(0.5, 9.0), (0.5, 9.0)]
+    # the same count (2 mistakes 4 -> 9) gets the same colour in both panels
+    colours = [ax.collections[1].to_rgba(ax.collections[1].get_array()[4, 9]) for ax in panels]
+    assert np.allclose(colours[0], colours[1])
 
 
 def test_probabilities_digit_pixels_histograms_and_image_row():
