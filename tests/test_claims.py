@@ -88,13 +88,6 @@ CLAIMS = [
         0,
     ),
     (
-        "05 weights",
-        "05",
-        r"8,000 training digits and ([\d,]+) weights",
-        ("07", "outputs", r"mnist_cnn_model\.keras: model '\w+', ([\d,]+) weights", 1),
-        0,
-    ),
-    (
         "06 images per digit",
         "06",
         r"It holds exactly (\d+) images of each\s+digit",
