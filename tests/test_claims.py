@@ -109,6 +109,20 @@ CLAIMS = [
         0.5,
     ),
     (
+        "06 share of the loss from the mistakes",
+        "06",
+        r"carry (\d+) % of the loss",
+        ("06", "outputs", r"share of the total loss from the mistakes: (\d+)%", 1),
+        0,
+    ),
+    (
+        "06 mistakes made with more than 99 % confidence",
+        "06",
+        r"(\d+) of the \d+ were made with more than 99 %",
+        ("06", "outputs", r"mistakes made with more than 99 % confidence: (\d+)", 1),
+        0,
+    ),
+    (
         "06 recall floor (prose)",
         "06",
         r"Every digit is found at least (\d+) % of the time",
