@@ -144,13 +144,31 @@ def test_navigation_lines_are_generated_and_up_to_date():
     )
 
 
+def _words_script():
+    spec = importlib.util.spec_from_file_location("words", REPO_ROOT / "scripts" / "words.py")
+    words = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(words)
+    return words
+
+
+WORDS = _words_script()  # scripts/words.py: the one counting rule, shared with the table it prints
+
+
 def markdown_words(path) -> int:
     """Words in a notebook's markdown cells (code excluded): whitespace-separated tokens with a letter or digit."""
-    return sum(
-        len([token for token in text(cell).split() if re.search(r"\w", token)])
-        for cell in cells(path)
-        if cell["cell_type"] == "markdown"
-    )
+    return WORDS.markdown_words(cells(path))
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_no_notebook_is_over_its_word_limit(path):
+    """Issue 23: words are the students' time; a notebook holds at most 2,200 words of Markdown (all cells)."""
+    assert markdown_words(path) <= WORDS.NOTEBOOK_LIMIT, f"{path.name}: see python scripts/words.py"
+
+
+def test_the_whole_course_stays_within_its_word_budget():
+    """Issue 23: at most 15,000 words of Markdown over the whole course, teacher and solution cells included."""
+    total = sum(markdown_words(path) for path in NOTEBOOKS)
+    assert total <= WORDS.COURSE_LIMIT, f"{total:,} words of Markdown: see python scripts/words.py"
 
 
 def test_the_welcome_notebook_is_short():
