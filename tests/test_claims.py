@@ -183,7 +183,7 @@ CLAIMS = [
     (
         "09 accuracy of the Dense layer's classes",
         "09",
-        r"one more layer reads (\d+)% of the test digits right",
+        r"one more layer reads\s+(\d+)% of the\s+test digits right",
         ("09", "outputs", r"test accuracy ([\d.]+)%", 1),
         0.5,
     ),
