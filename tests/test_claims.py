@@ -60,6 +60,20 @@ def test_accuracy_of_the_reference_model_is_read_off_notebook_06():
 # (notebook, "outputs" or "code", pattern, scale): the captured number times scale is what the claim must match.
 CLAIMS = [
     (
+        "00 epochs of the first model",
+        "00",
+        r"the training digits twice \((\d+) \*epochs\*\)",
+        ("00", "code", r"first_model\.fit\(train_ds, epochs=(\d+)", 1),
+        0,
+    ),
+    (
+        "00 epochs of notebook 04",
+        "00",
+        r"trains this\s+CNN for (\d+) epochs",
+        ("04", "code", r"\bEPOCHS = (\d+)", 1),
+        0,
+    ),
+    (
         "03 parameters",
         "03",
         r"Parameters: ([\d,]+), \d+% of",
@@ -167,9 +181,16 @@ CLAIMS = [
         0,
     ),
     (
+        "09 Grad-CAM's feature maps",
+        "09",
+        r"from the (\d+) feature maps \(11x11\)",
+        ("09", "outputs", r"conv2 maps: \(1, 11, 11, (\d+)\)", 1),
+        0,
+    ),
+    (
         "09 accuracy of the Dense layer's classes",
         "09",
-        r"one more layer reads (\d+)% of the test digits right",
+        r"one more layer reads\s+(\d+)% of the\s+test digits right",
         ("09", "outputs", r"test accuracy ([\d.]+)%", 1),
         0.5,
     ),

@@ -231,6 +231,30 @@ def test_grad_cam_is_a_28x28_map_in_unit_range_and_lies_on_the_digit(trained, di
     assert np.mean(on_ink) > np.mean(off_ink)
 
 
+def test_grad_cam_equals_its_five_steps_computed_in_numpy(trained, digits):
+    """Grad-CAM's definition, with the gradient back-propagated by hand (no TensorFlow): from the logit through the
+    output layer, the Dense ReLU and pool2 to conv2's maps; channel weights = mean gradient, weighted sum, ReLU,
+    linear interpolation between the centres of conv2's cells (pixel 3.5 + 2k), scaled to 1."""
+    image = digits[0][12]  # a 4
+    maps = explain.feature_maps(trained, image, ["conv2"])["conv2"].astype(np.float64)  # (11, 11, 64)
+    dense_kernel, dense_bias = (w.astype(np.float64) for w in trained.get_layer("dense").get_weights())
+    out_kernel, out_bias = (w.astype(np.float64) for w in trained.get_layer("probabilities").get_weights())
+    pooled = maps[:10, :10].reshape(5, 2, 5, 2, 64).max(axis=(1, 3))  # pool2 drops the odd last row and column
+    before_relu = pooled.reshape(-1) @ dense_kernel + dense_bias
+    logits = np.maximum(before_relu, 0) @ out_kernel + out_bias
+    digit = int(np.argmax(logits))
+    pooled_gradient = (dense_kernel @ (out_kernel[:, digit] * (before_relu > 0))).reshape(5, 5, 64)
+    # max pooling hands each block's gradient to one of its cells, the others get 0: the sum over a map is the same
+    weights = pooled_gradient.sum(axis=(0, 1)) / (11 * 11)
+    cam = np.maximum((maps * weights).sum(axis=-1), 0)
+    centres = (np.arange(28) - 3.5) / 2
+    stretch = np.array([np.interp(centres, np.arange(11), cell) for cell in np.eye(11)]).T
+    expected = stretch @ cam @ stretch.T
+    expected /= expected.max()
+    assert np.argmax(trained(image[np.newaxis]).numpy()) == digit
+    np.testing.assert_allclose(explain.grad_cam(trained, image), expected, atol=1e-4)
+
+
 def test_grad_cam_for_another_class_gives_another_map(trained, digits):
     image = digits[0][0]
     predicted = int(np.argmax(trained(image[np.newaxis]).numpy()))
