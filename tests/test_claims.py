@@ -70,7 +70,7 @@ CLAIMS = [
         "00 epochs of notebook 04",
         "00",
         r"trains this\s+CNN for (\d+) epochs",
-        ("04", "code", r"\bEPOCHS = (\d+)", 1),
+        ("04", "outputs", r"the original project's recipe: (\d+) epochs", 1),
         0,
     ),
     (
