@@ -1,0 +1,206 @@
+"""The course as a static website, built from the student edition's notebooks with their saved outputs.
+
+    python scripts/site.py                  # build/site/html/ (what `make site` runs, after `make student`)
+    python scripts/site.py --source-only    # only write the Sphinx source folder, build/site/src/
+
+Nothing is executed: Sphinx with MyST-NB (``nb_execution_mode = "off"``) renders each notebook as it was saved.
+The source folder holds, for each notebook of ``dist/student/notebooks`` (in order, 00 the home page: the course
+map), a copy with two additions: the teacher's worked solutions, each folded under its "### Solution k" heading
+(a ``<details>`` element, so the reader opens it on purpose), and, in 00, the hidden table of contents that orders
+the pages (previous/next links follow it). Two pages come from the READMEs: "Set-up" (the student edition's
+README) and "Teaching a class" (the course README's section). "Draw a digit" (``site/draw.md``) runs the
+reference model in the browser with TensorFlow.js (``site/package.json``): the model's weights, exported by
+``scripts/export_tfjs.py``, and ``tf.min.js`` are copied into the site's ``_static/``.
+
+Links to files of the repository (README, data, helpers) become links to the repository on GitHub; links between
+notebooks become links between pages.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+SITE = REPO / "site"  # committed: conf.py, the drawing page, package.json
+STUDENT = REPO / "dist" / "student"
+TEACHER_NOTEBOOKS = REPO / "notebooks"
+OUT = REPO / "build" / "site"
+MAP = "00_welcome_and_setup"
+TFJS = SITE / "node_modules" / "@tensorflow" / "tfjs" / "dist" / "tf.min.js"
+MODEL = REPO / "models" / "mnist_cnn_model.keras"
+
+LINK = re.compile(r"(\]\()([^)\s]+)(\))")
+REPOSITORY = re.compile(r'^Repository\s*=\s*"([^"]+)"', flags=re.MULTILINE)
+
+
+class SiteError(Exception):
+    """Something the build needs is missing: one line that says what and how to get it."""
+
+
+def repository_url() -> str:
+    """The course's GitHub URL, from ``pyproject.toml``'s ``[project.urls] Repository``."""
+    found = REPOSITORY.search((REPO / "pyproject.toml").read_text(encoding="utf-8"))
+    return found.group(1) if found else "https://github.com"
+
+
+def fix_links(text: str, here: str, notebooks: set[str]) -> str:
+    """Rewrite the relative links of a page whose file lives in ``here`` (a folder of the repository, "" for its
+    root): links to a notebook become links to its page, links to other files links to GitHub."""
+    base = repository_url() + "/blob/main/"
+
+    def swap(match: re.Match) -> str:
+        target = match.group(2)
+        if re.match(r"^[a-z]+:|^#|^mailto:", target):
+            return match.group(0)
+        path, _, anchor = target.partition("#")
+        name = Path(path).name
+        if name.endswith(".ipynb") and Path(name).stem in notebooks:
+            name = "index.ipynb" if Path(name).stem == MAP else name  # the home page
+            return f"{match.group(1)}{name}{'#' + anchor if anchor else ''}{match.group(3)}"
+        resolved = (Path(here) / path).as_posix()
+        parts: list[str] = []
+        for part in resolved.split("/"):
+            if part == "..":
+                if parts:
+                    parts.pop()
+            elif part not in ("", "."):
+                parts.append(part)
+        return f"{match.group(1)}{base}{'/'.join(parts)}{'#' + anchor if anchor else ''}{match.group(3)}"
+
+    return LINK.sub(swap, text)
+
+
+def source(cell: dict) -> str:
+    text = cell.get("source", "")
+    return "".join(text) if isinstance(text, list) else text
+
+
+_added = iter(range(10**6))
+
+
+def markdown_cell(text: str) -> dict:
+    """A new markdown cell, with an id of its own (nbformat 4.5 wants one)."""
+    return {"cell_type": "markdown", "id": f"site-{next(_added)}", "metadata": {}, "source": text}
+
+
+def folded_solutions(teacher: dict) -> tuple[list[dict], str | None]:
+    """The teacher notebook's solution cells, each solution folded after its heading, and the source of the cell
+    that followed them (where they go in the student's notebook; None: at the end)."""
+    cells = teacher["cells"]
+    marked = [i for i, cell in enumerate(cells) if "solution" in cell.get("metadata", {}).get("tags", [])]
+    if not marked:
+        return [], None
+    after = cells[marked[-1] + 1] if marked[-1] + 1 < len(cells) else None
+    out: list[dict] = []
+    open_fold = False
+    for i in marked:
+        cell = json.loads(json.dumps(cells[i]))
+        cell["metadata"]["tags"] = [t for t in cell["metadata"].get("tags", []) if t != "solution"]
+        text = source(cell)
+        heading = re.match(r"^(###\s+Solution\b[^\n]*)\n*(.*)$", text, flags=re.DOTALL)
+        if cell["cell_type"] == "markdown" and heading:
+            if open_fold:
+                out.append(markdown_cell("</details>"))
+            out.append(markdown_cell(heading.group(1)))
+            out.append(markdown_cell("<details class=\"course-solution\">\n<summary>Show the worked solution</summary>"))
+            open_fold = True
+            if heading.group(2).strip():
+                out.append(markdown_cell(heading.group(2)))
+            continue
+        out.append(cell)
+    if open_fold:
+        out.append(markdown_cell("</details>"))
+    return out, (source(after) if after is not None else None)
+
+
+def site_notebook(student: Path, notebooks: list[str]) -> dict:
+    """The student's notebook with its folded solutions, its links fixed and, in 00, the table of contents."""
+    notebook = json.loads(student.read_text(encoding="utf-8"))
+    names = set(notebooks)
+    teacher_file = TEACHER_NOTEBOOKS / student.name
+    if teacher_file.exists():
+        solutions, before = folded_solutions(json.loads(teacher_file.read_text(encoding="utf-8")))
+        cells = notebook["cells"]
+        where = next((i for i, cell in enumerate(cells) if before is not None and source(cell) == before), len(cells))
+        cells[where:where] = solutions
+    for cell in notebook["cells"]:
+        if cell["cell_type"] == "markdown":
+            cell["source"] = fix_links(source(cell), "notebooks", names)
+    if student.stem == MAP:
+        pages = [name for name in notebooks if name != MAP] + ["draw", "setup", "teaching"]
+        toc = "```{toctree}\n:hidden:\n:maxdepth: 1\n\n" + "\n".join(pages) + "\n```"
+        notebook["cells"].append(markdown_cell(toc))
+    return notebook
+
+
+def readme_section(text: str, heading: str) -> str:
+    """The body of the README section ``## heading``, up to the next ``## `` heading."""
+    found = re.search(rf"^## {re.escape(heading)}\n(.*?)(?=^## |\Z)", text, flags=re.MULTILINE | re.DOTALL)
+    if not found:
+        raise SiteError(f"README.md has no section '## {heading}'")
+    return found.group(1).strip()
+
+
+def write_source(dest: Path) -> None:
+    """Fill ``dest`` with the Sphinx source of the site."""
+    folder = STUDENT / "notebooks"
+    if not folder.is_dir():
+        raise SiteError(f"no student edition in {STUDENT.relative_to(REPO)}/: run `make student` first")
+    students = sorted(folder.glob("[0-9][0-9]_*.ipynb"))
+    names = [path.stem for path in students]
+    if dest.exists():
+        shutil.rmtree(dest)
+    dest.mkdir(parents=True)
+    for path in students:
+        notebook = site_notebook(path, names)
+        page = "index.ipynb" if path.stem == MAP else path.name
+        (dest / page).write_text(json.dumps(notebook, indent=1, ensure_ascii=False), encoding="utf-8")
+    student_readme = (STUDENT / "README.md").read_text(encoding="utf-8")
+    body = re.sub(r"^# [^\n]*\n", "", student_readme, count=1).strip()
+    (dest / "setup.md").write_text(
+        "# Set-up: run the course yourself\n\n" + fix_links(body, "", set(names)) + "\n", encoding="utf-8"
+    )
+    teaching = readme_section((REPO / "README.md").read_text(encoding="utf-8"), "Teaching a class")
+    (dest / "teaching.md").write_text("# Teaching a class\n\n" + fix_links(teaching, "", set(names)) + "\n", encoding="utf-8")
+    for name in ("conf.py", "draw.md"):
+        shutil.copy2(SITE / name, dest / name)
+    shutil.copytree(SITE / "static", dest / "_static")
+    if not TFJS.exists():
+        raise SiteError("TensorFlow.js is missing: run `npm ci --prefix site` (Node.js and npm: see README.md)")
+    shutil.copy2(TFJS, dest / "_static" / "tf.min.js")
+    sys.path.insert(0, str(REPO))
+    from scripts.export_tfjs import export  # noqa: E402  (needs TensorFlow: only here)
+
+    if not MODEL.exists():
+        raise SiteError(f"no reference model at {MODEL.relative_to(REPO)}: run `make models` (or notebook 04)")
+    export(MODEL, dest / "_static" / "model")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--source-only", action="store_true", help="write build/site/src/ only")
+    parser.add_argument("--sphinx", default=str(REPO / "site" / ".venv" / "bin" / "sphinx-build"))
+    args = parser.parse_args(argv)
+    try:
+        write_source(OUT / "src")
+    except SiteError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    if args.source_only:
+        return 0
+    html = OUT / "html"
+    command = [args.sphinx, "-b", "html", "-q", "-E", str(OUT / "src"), str(html)]
+    result = subprocess.run(command)
+    if result.returncode == 0:
+        print(f"site: {html.relative_to(REPO)}/index.html")
+    return result.returncode
+
+
+if __name__ == "__main__":
+    sys.exit(main())
