@@ -24,3 +24,5 @@ html_theme_options = {
     "home_page_in_toc": True,
     "navigation_with_keys": False,
 }
+html_favicon = "_static/favicon.svg"  # without one, the browser's request for /favicon.ico is a 404 in the console
+html_context = {"default_mode": "light"}  # the theme's light/dark switch starts from a known mode
