@@ -119,6 +119,50 @@ def folded_solutions(teacher: dict) -> tuple[list[dict], str | None]:
     return out, (source(after) if after is not None else None)
 
 
+WIDGET_STATE = "application/vnd.jupyter.widget-state+json"
+WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
+BUILT_IN_WIDGETS = {"@jupyter-widgets/base", "@jupyter-widgets/controls", "@jupyter-widgets/output"}
+SAVED_WIDGET_NOTE = (
+    "*On this page the widget above shows its saved state and does not respond: it needs a running Python kernel. "
+    "To use it, run this notebook yourself (see [Set-up](setup.md)).*"
+)
+KERNEL_ONLY_NOTE = (
+    "*The widget here needs a running Python kernel, so this page can't show it: run this notebook yourself (see "
+    "[Set-up](setup.md)), or try [Draw a digit](draw.md), where the same model reads your drawing in the browser.*"
+)
+
+
+def _references(model: dict) -> set[str]:
+    return set(re.findall(r"IPY_MODEL_([0-9a-f]+)", json.dumps(model.get("state", {}))))
+
+
+def saved_widgets(notebook: dict) -> None:
+    """Keep the widgets the site can show from their saved state (the ipywidgets built-ins, drawn by
+    @jupyter-widgets/html-manager); drop the views that need a module from the internet (anywidget's drawing pad)
+    and put one sentence after every widget that says it needs a kernel and how to run it."""
+    state = notebook.get("metadata", {}).get("widgets", {}).get(WIDGET_STATE, {}).get("state", {})
+    foreign = {key for key, model in state.items() if model.get("model_module") not in BUILT_IN_WIDGETS}
+
+    def reaches_foreign(key: str, seen: set[str]) -> bool:
+        if key in foreign:
+            return True
+        seen.add(key)
+        return any(child not in seen and reaches_foreign(child, seen) for child in _references(state.get(key, {})))
+
+    cells = []
+    for cell in notebook["cells"]:
+        cells.append(cell)
+        views = [o for o in cell.get("outputs", []) if WIDGET_VIEW in o.get("data", {})]
+        if not views:
+            continue
+        dropped = [o for o in views if reaches_foreign(o["data"][WIDGET_VIEW]["model_id"], set())]
+        cell["outputs"] = [o for o in cell["outputs"] if o not in dropped]
+        cells.append(markdown_cell(KERNEL_ONLY_NOTE if dropped else SAVED_WIDGET_NOTE))
+    notebook["cells"] = cells
+    for key in foreign:
+        del state[key]
+
+
 def site_notebook(student: Path, notebooks: list[str]) -> dict:
     """The student's notebook with its folded solutions, its links fixed and, in 00, the table of contents."""
     notebook = json.loads(student.read_text(encoding="utf-8"))
@@ -129,6 +173,7 @@ def site_notebook(student: Path, notebooks: list[str]) -> dict:
         cells = notebook["cells"]
         where = next((i for i, cell in enumerate(cells) if before is not None and source(cell) == before), len(cells))
         cells[where:where] = solutions
+    saved_widgets(notebook)
     for cell in notebook["cells"]:
         if cell["cell_type"] == "markdown":
             cell["source"] = fix_links(source(cell), "notebooks", names)
@@ -174,12 +219,42 @@ def write_source(dest: Path) -> None:
     if not TFJS.exists():
         raise SiteError("TensorFlow.js is missing: run `npm ci --prefix site` (Node.js and npm: see README.md)")
     shutil.copy2(TFJS, dest / "_static" / "tf.min.js")
+    vendor(dest / "_static" / "vendor")
     sys.path.insert(0, str(REPO))
     from scripts.export_tfjs import export  # noqa: E402  (needs TensorFlow: only here)
 
     if not MODEL.exists():
         raise SiteError(f"no reference model at {MODEL.relative_to(REPO)}: run `make models` (or notebook 04)")
     export(MODEL, dest / "_static" / "model")
+
+
+# What the pages load, from npm (site/package-lock.json) into _static/vendor/, so that the site needs no internet:
+# MathJax 3 for the formulas, require.js and @jupyter-widgets/html-manager for the saved widgets of notebook 08.
+NODE_MODULES = SITE / "node_modules"
+VENDORED = {
+    "mathjax/tex-mml-chtml.js": "mathjax/es5/tex-mml-chtml.js",
+    "mathjax/output/chtml/fonts/woff-v2": "mathjax/es5/output/chtml/fonts/woff-v2",
+    "mathjax/a11y": "mathjax/es5/a11y",
+    "mathjax/ui": "mathjax/es5/ui",
+    "mathjax/input": "mathjax/es5/input",
+    "require.js": "requirejs/require.js",
+    "html-manager": "@jupyter-widgets/html-manager/dist",
+}
+
+
+def vendor(dest: Path) -> None:
+    """Copy the browser libraries of ``VENDORED`` from ``site/node_modules`` (the widget manager without its
+    source maps and its fonts' older formats, which browsers do not ask for)."""
+    skip = shutil.ignore_patterns("*.map", "*.eot", "*.ttf", "*.svg", "embed.js", "libembed-amd.js", "*.LICENSE.txt")
+    for target, origin in VENDORED.items():
+        source_path = NODE_MODULES / origin
+        if not source_path.exists():
+            raise SiteError(f"{source_path.relative_to(REPO)} is missing: run `npm ci --prefix site`")
+        (dest / target).parent.mkdir(parents=True, exist_ok=True)
+        if source_path.is_dir():
+            shutil.copytree(source_path, dest / target, ignore=skip)
+        else:
+            shutil.copy2(source_path, dest / target)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -26,3 +26,9 @@ html_theme_options = {
 }
 html_favicon = "_static/favicon.svg"  # without one, the browser's request for /favicon.ico is a 404 in the console
 html_context = {"default_mode": "light"}  # the theme's light/dark switch starts from a known mode
+# Everything a page loads comes from the site itself (scripts/site.py copies it from npm into _static/vendor/).
+mathjax_path = "vendor/mathjax/tex-mml-chtml.js"
+nb_ipywidgets_js = {
+    "vendor/require.js": {},
+    "vendor/html-manager/embed-amd.js": {"data-jupyter-widgets-cdn": "about:blank", "crossorigin": "anonymous"},
+}
