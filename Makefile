@@ -193,3 +193,13 @@ $(NPM_STAMP): site/package.json site/package-lock.json
 
 site: student $(SITE_STAMP) $(NPM_STAMP)
 	$(BIN)/python scripts/site.py --sphinx $(SITE_VENV)/bin/sphinx-build
+
+# The built site in headless Chromium (tests/browser/test_3_site.py): every page loads with no console error,
+# images load, internal links resolve, the browser's model agrees with Keras on the 2,000 test digits (1e-4),
+# mouse-drawn digits are read right. `make test-browser` runs it too, after building the site.
+.PHONY: test-site
+test-browser: site
+test-site: site $(BROWSER_STAMP)
+	@test -x "$(CHROMIUM)" || { echo "error: no Chromium at $(CHROMIUM): apt-get install -y chromium"; exit 2; }
+	BROWSER_TESTS=1 CHROMIUM="$(CHROMIUM)" PYTHONHASHSEED=0 $(BIN)/python -m pytest tests/browser/test_3_site.py -q \
+	  --durations=5 $(PYTEST_ARGS)

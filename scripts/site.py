@@ -220,6 +220,12 @@ def write_source(dest: Path) -> None:
         raise SiteError("TensorFlow.js is missing: run `npm ci --prefix site` (Node.js and npm: see README.md)")
     shutil.copy2(TFJS, dest / "_static" / "tf.min.js")
     vendor(dest / "_static" / "vendor")
+    # The widget manager asks for its icon font at @jupyter-widgets/<name> next to the page (webpack's public
+    # path): Sphinx copies html_extra_path's folder to the site's root, where every page is.
+    fonts = dest / "extra" / "@jupyter-widgets"
+    fonts.mkdir(parents=True)
+    for font in (NODE_MODULES / VENDORED["html-manager"]).glob("*.woff*"):
+        shutil.copy2(font, fonts / font.name)
     sys.path.insert(0, str(REPO))
     from scripts.export_tfjs import export  # noqa: E402  (needs TensorFlow: only here)
 

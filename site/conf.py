@@ -32,3 +32,4 @@ nb_ipywidgets_js = {
     "vendor/require.js": {},
     "vendor/html-manager/embed-amd.js": {"data-jupyter-widgets-cdn": "about:blank", "crossorigin": "anonymous"},
 }
+html_extra_path = ["extra"]  # the widget manager's icon font, at the site's root (scripts/site.py)

@@ -216,7 +216,9 @@
     let loaded;
     const t0 = performance.now();
     try {
-      await tf.ready();
+      // The CPU backend: for a model this small, one prediction takes milliseconds, the first one included
+      // (WebGL compiles its shaders first: about a second, and minutes for 2,000 digits without a GPU).
+      await tf.setBackend("cpu");
       loaded = await loadModel(root.dataset.model);
     } catch (error) {
       status.textContent = "The model could not be loaded: " + error.message;

@@ -116,7 +116,9 @@ def test_internal_links_resolve(name):
 def test_page_loads_without_errors(tab, site_url, name):
     """The page loads with no console error, no failed request, and every image decoded."""
     tab.problems.clear()
-    tab.goto(site_url + name, wait_until="load")
+    tab.goto(site_url + name, wait_until="networkidle")  # and what the page's scripts load (fonts, widgets)
+    if tab.locator(".course-draw").count():
+        tab.wait_for_selector(".course-draw[data-ready=true]", timeout=60_000)  # the model, fetched by a script
     unloaded = tab.evaluate(
         "() => [...document.images].filter(i => !(i.complete && i.naturalWidth > 0)).map(i => i.src)"
     )
