@@ -49,7 +49,7 @@ def describe(model) -> tuple[dict, list[np.ndarray]]:
         config = layer.get_config()
         if config.get("data_format", "channels_last") != "channels_last":
             raise ExportError(f"layer {layer.name!r}: only channels_last is supported")
-        settings = {key: config[key] for key in LAYERS[kind] if key in config}
+        settings = json.loads(json.dumps({key: config[key] for key in LAYERS[kind] if key in config}))  # lists
         if settings.get("activation", "linear") not in ACTIVATIONS:
             raise ExportError(f"layer {layer.name!r}: activation {settings['activation']!r} is not supported")
         weights = []
