@@ -19,6 +19,9 @@ notebooks become links between pages.
 from __future__ import annotations
 
 import argparse
+import base64
+import hashlib
+import html
 import json
 import re
 import shutil
@@ -184,6 +187,42 @@ def site_notebook(student: Path, notebooks: list[str]) -> dict:
     return notebook
 
 
+IMAGE_TYPES = ("image/png", "image/jpeg", "image/gif")
+ALT_FILE = "alt-text.json"  # in the source folder: image file name -> alt text, applied to the built pages
+
+
+def alt_texts(notebook: dict) -> dict[str, str]:
+    """The alt text of each image output that has one, by the file name MyST-NB gives the image (the SHA-256 of
+    its bytes). A figure's alt text travels in its output's metadata, ``{"image/png": {"alt": "..."}}``, as the
+    code that draws it writes it (issue 25); MyST-NB itself takes alt text only per cell."""
+    found = {}
+    for cell in notebook["cells"]:
+        for output in cell.get("outputs", []):
+            for mime in IMAGE_TYPES:
+                alt = output.get("metadata", {}).get(mime, {}).get("alt")
+                if mime in output.get("data", {}) and isinstance(alt, str) and alt.strip():
+                    data = base64.b64decode(output["data"][mime])
+                    found[hashlib.sha256(data).hexdigest() + "." + mime.split("/")[1]] = alt.strip()
+    return found
+
+
+IMG_ALT = re.compile(r'<img alt="([^"]*)" src="(_images/([0-9a-f]{64}\.(?:png|jpeg|gif)))"')
+
+
+def apply_alt_texts(html_dir: Path, alts: dict[str, str]) -> None:
+    """Give each page's notebook images their alt text (MyST-NB writes the file's path there)."""
+    for page in html_dir.glob("*.html"):
+        text = page.read_text(encoding="utf-8")
+
+        def swap(match: re.Match) -> str:
+            alt = alts.get(match.group(3))
+            return match.group(0) if alt is None else f'<img alt="{html.escape(alt)}" src="{match.group(2)}"'
+
+        changed = IMG_ALT.sub(swap, text)
+        if changed != text:
+            page.write_text(changed, encoding="utf-8")
+
+
 def readme_section(text: str, heading: str) -> str:
     """The body of the README section ``## heading``, up to the next ``## `` heading."""
     found = re.search(rf"^## {re.escape(heading)}\n(.*?)(?=^## |\Z)", text, flags=re.MULTILINE | re.DOTALL)
@@ -202,8 +241,10 @@ def write_source(dest: Path) -> None:
     if dest.exists():
         shutil.rmtree(dest)
     dest.mkdir(parents=True)
+    alts: dict[str, str] = {}
     for path in students:
         notebook = site_notebook(path, names)
+        alts.update(alt_texts(notebook))
         page = "index.ipynb" if path.stem == MAP else path.name
         (dest / page).write_text(json.dumps(notebook, indent=1, ensure_ascii=False), encoding="utf-8")
     student_readme = (STUDENT / "README.md").read_text(encoding="utf-8")
@@ -213,6 +254,7 @@ def write_source(dest: Path) -> None:
     )
     teaching = readme_section((REPO / "README.md").read_text(encoding="utf-8"), "Teaching a class")
     (dest / "teaching.md").write_text("# Teaching a class\n\n" + fix_links(teaching, "", set(names)) + "\n", encoding="utf-8")
+    (dest / ALT_FILE).write_text(json.dumps(alts, indent=1, sort_keys=True), encoding="utf-8")
     for name in ("conf.py", "draw.md"):
         shutil.copy2(SITE / name, dest / name)
     shutil.copytree(SITE / "static", dest / "_static")
@@ -279,6 +321,7 @@ def main(argv: list[str] | None = None) -> int:
     command = [args.sphinx, "-b", "html", "-q", "-E", str(OUT / "src"), str(html)]
     result = subprocess.run(command)
     if result.returncode == 0:
+        apply_alt_texts(html, json.loads((OUT / "src" / ALT_FILE).read_text(encoding="utf-8")))
         print(f"site: {html.relative_to(REPO)}/index.html")
     return result.returncode
 

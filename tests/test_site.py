@@ -125,3 +125,27 @@ def test_kernel_only_widgets_get_a_sentence():
     assert [site.source(c) for c in cells[1::2]] == [site.KERNEL_ONLY_NOTE, site.SAVED_WIDGET_NOTE]
     assert cells[0]["outputs"] == [] and cells[2]["outputs"] == [view("c")]
     assert set(state) == {"a", "c"}  # no module from the internet left to load
+
+
+def test_alt_text_of_an_output_reaches_its_image(tmp_path):
+    png = (REPO / "data" / "reduced_mnist" / "test" / "3").glob("*.png").__next__().read_bytes()
+    encoded = __import__("base64").b64encode(png).decode()
+    said = "A handwritten 3, white on black"
+    notebook = {
+        "cells": [
+            {
+                "cell_type": "code",
+                "outputs": [
+                    {"data": {"image/png": encoded}, "metadata": {"image/png": {"alt": said}}},
+                    {"data": {"image/png": encoded[:-8] + "AAAAAAA="}, "metadata": {}},  # no alt text: left alone
+                ],
+            }
+        ]
+    }
+    alts = site.alt_texts(notebook)
+    name = __import__("hashlib").sha256(png).hexdigest() + ".png"
+    assert alts == {name: said}
+    page = tmp_path / "03.html"
+    page.write_text(f'<p><img alt="_images/{name}" src="_images/{name}" /><img alt="x" src="_images/{"0" * 64}.png" />')
+    site.apply_alt_texts(tmp_path, alts)
+    assert page.read_text() == f'<p><img alt="{said}" src="_images/{name}" /><img alt="x" src="_images/{"0" * 64}.png" />'
