@@ -96,6 +96,27 @@ def test_site_has_every_notebook_in_order():
         assert nxt and nxt.group(1) == f"{following}.html", f"{here}: the 'next' link is not {following}"
 
 
+@pytest.mark.parametrize("name", [p for p in PAGES if p != "search.html"])
+def test_headings_in_order(name):
+    """One h1 per page, first; below it no heading skips a level (an h2 before any h3, and so on)."""
+    article = re.search(r"<article[^>]*>(.*)</article>", (SITE / name).read_text(encoding="utf-8"), re.DOTALL)
+    assert article, f"{name}: no <article>"
+    levels = [int(level) for level in re.findall(r"<h([1-6])[\s>]", article.group(1))]
+    assert levels[:1] == [1] and levels.count(1) == 1, f"{name}: heading levels {levels}"
+    skips = [(a, b) for a, b in zip(levels, levels[1:]) if b > a + 1]
+    assert not skips, f"{name}: a heading skips a level: {skips}"
+
+
+def test_solutions_are_folded(tab, site_url):
+    """A worked solution is on the page but folded: hidden until the reader opens it."""
+    tab.goto(site_url + "06_evaluation.html", wait_until="load")
+    fold = tab.locator("details.course-solution").first
+    code = fold.locator("div.highlight").first
+    assert not code.is_visible()
+    fold.locator("summary").click()
+    assert code.is_visible()
+
+
 @pytest.mark.parametrize("name", PAGES)
 def test_internal_links_resolve(name):
     """Every link from a page to the site names a file of the site, and an anchor that file has."""
