@@ -111,7 +111,7 @@ def folded_solutions(teacher: dict) -> tuple[list[dict], str | None]:
             if open_fold:
                 out.append(markdown_cell("</details>"))
             out.append(markdown_cell(heading.group(1)))
-            out.append(markdown_cell("<details class=\"course-solution\">\n<summary>Show the worked solution</summary>"))
+            out.append(markdown_cell('<details class="course-solution">\n<summary>Show the worked solution</summary>'))
             open_fold = True
             if heading.group(2).strip():
                 out.append(markdown_cell(heading.group(2)))
@@ -253,7 +253,9 @@ def write_source(dest: Path) -> None:
         "# Set-up: run the course yourself\n\n" + fix_links(body, "", set(names)) + "\n", encoding="utf-8"
     )
     teaching = readme_section((REPO / "README.md").read_text(encoding="utf-8"), "Teaching a class")
-    (dest / "teaching.md").write_text("# Teaching a class\n\n" + fix_links(teaching, "", set(names)) + "\n", encoding="utf-8")
+    (dest / "teaching.md").write_text(
+        "# Teaching a class\n\n" + fix_links(teaching, "", set(names)) + "\n", encoding="utf-8"
+    )
     (dest / ALT_FILE).write_text(json.dumps(alts, indent=1, sort_keys=True), encoding="utf-8")
     for name in ("conf.py", "draw.md"):
         shutil.copy2(SITE / name, dest / name)
