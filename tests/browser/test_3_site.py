@@ -230,3 +230,12 @@ def test_mouse_drawn_digit_is_read(tab, site_url, digit):
     assert tab.locator(".course-draw").get_attribute("data-digit") == digit
     assert "first time" in tab.locator(".course-draw-timing").inner_text()
     assert not tab.problems, tab.problems
+
+
+def test_search_finds_a_notebook(tab, site_url):
+    """The site's search (Sphinx's, offline) finds the notebook that teaches a term."""
+    tab.problems.clear()
+    tab.goto(site_url + "search.html?q=confusion+matrix", wait_until="load")
+    hit = tab.locator("#search-results a[href*='06_evaluation.html']").first
+    hit.wait_for(timeout=30_000)
+    assert not tab.problems, tab.problems
