@@ -250,7 +250,12 @@ def write_source(dest: Path) -> None:
     student_readme = (STUDENT / "README.md").read_text(encoding="utf-8")
     body = re.sub(r"^# [^\n]*\n", "", student_readme, count=1).strip()
     (dest / "setup.md").write_text(
-        "# Set-up: run the course yourself\n\n" + fix_links(body, "", set(names)) + "\n", encoding="utf-8"
+        "# Set-up: run the course yourself\n\n"
+        + "The pages of this site show the notebooks as they ran; to run and change them, get the course folder "
+        + f"from your teacher or from [the course's repository]({repository_url()}), then follow these steps.\n\n"
+        + fix_links(body, "", set(names))
+        + "\n",
+        encoding="utf-8",
     )
     teaching = readme_section((REPO / "README.md").read_text(encoding="utf-8"), "Teaching a class")
     (dest / "teaching.md").write_text(
