@@ -169,3 +169,37 @@ grade: $(STAMP)
 
 test-editions: $(STAMP)
 	PYTHONHASHSEED=0 $(BIN)/python -m pytest tests/test_editions.py --run-editions $(PYTEST_ARGS)
+
+# ---- The course as a website (issue 25). `make site` builds build/site/html/ from the student edition's notebooks
+# as saved (nothing re-executed; scripts/site.py): the course map as the home page, one page per notebook in order,
+# the worked solutions folded, search, and "Draw a digit", where the reference model (models/, `make models`) runs
+# in the browser with TensorFlow.js. Sphinx + MyST-NB in their own venv (requirements-site.txt); TensorFlow.js
+# from npm (site/package-lock.json), so Node.js and npm are needed: `apt-get install -y nodejs npm` (Debian/Ubuntu).
+# Open build/site/html/index.html in a browser, or serve it: python3 -m http.server -d build/site/html
+.PHONY: site
+SITE_VENV := site/.venv
+SITE_STAMP := $(SITE_VENV)/.installed
+NPM_STAMP := site/node_modules/.installed
+
+$(SITE_STAMP): requirements-site.txt
+	@test -x $(SITE_VENV)/bin/python || $(PYTHON) -m venv $(SITE_VENV)
+	$(SITE_VENV)/bin/python -m pip install --quiet $(PIP_FROM) -r requirements-site.txt
+	@touch $@
+
+$(NPM_STAMP): site/package.json site/package-lock.json
+	@command -v npm >/dev/null 2>&1 || { echo "error: npm not found: apt-get install -y nodejs npm (see README.md)" >&2; exit 2; }
+	npm ci --prefix site --no-audit --no-fund --ignore-scripts
+	@touch $@
+
+site: student $(SITE_STAMP) $(NPM_STAMP)
+	$(BIN)/python scripts/site.py --sphinx $(SITE_VENV)/bin/sphinx-build
+
+# The built site in headless Chromium (tests/browser/test_3_site.py): every page loads with no console error,
+# images load, internal links resolve, the browser's model agrees with Keras on the 2,000 test digits (1e-4),
+# mouse-drawn digits are read right. `make test-browser` runs it too, after building the site.
+.PHONY: test-site
+test-browser: site
+test-site: site $(BROWSER_STAMP)
+	@test -x "$(CHROMIUM)" || { echo "error: no Chromium at $(CHROMIUM): apt-get install -y chromium"; exit 2; }
+	BROWSER_TESTS=1 CHROMIUM="$(CHROMIUM)" PYTHONHASHSEED=0 $(BIN)/python -m pytest tests/browser/test_3_site.py -q \
+	  --durations=5 $(PYTEST_ARGS)
