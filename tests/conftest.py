@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import shutil
 from pathlib import Path
 
@@ -131,20 +130,3 @@ def group_notebooks(config, items) -> None:
             item._id = NodeId.parse(f"{item.nodeid}@{group}")
             if not item.nodeid.endswith(f"@{group}"):
                 raise pytest.UsageError("this pytest ignores test groups; run without -n (pytest-xdist)")
-
-
-# The chain 04-09, 11 sets the wall time of `make test`: whatever runs beside it (the other notebooks, the unit
-# tests) runs at a lower CPU priority, so on a 2-core machine the chain keeps both cores when it can use them and the
-# rest fills the gaps. (A worker lowers its own priority once, before its first test outside the chain; the kernels
-# nbval starts inherit it. Where os.nice does not exist, e.g. Windows, nothing changes.)
-_lowered = False
-
-
-@pytest.hookimpl(tryfirst=True)
-def pytest_runtest_setup(item):
-    global _lowered
-    if _lowered or not getattr(item.config.option, "loadgroup", False) or not hasattr(os, "nice"):
-        return
-    if not item.nodeid.endswith(f"@{CRITICAL_GROUP}"):
-        os.nice(10)
-        _lowered = True
