@@ -13,7 +13,7 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from helpers.errors import CourseError
-from helpers.style import DIGIT_CMAP, HEAT_CMAP, SIGNED_CMAP
+from helpers.style import DIGIT_CMAP, HEAT_CMAP, SIGNED_CMAP, describe
 
 EMBED_METHODS = ("pca", "tsne")
 
@@ -237,6 +237,11 @@ def plot_filters(kernels: np.ndarray, title: str = "First-layer filters (3x3 ker
     fig.suptitle(title)
     fig.tight_layout()
     fig.colorbar(axes.flat[0].images[0], ax=axes.ravel().tolist(), shrink=0.8, label="weight")
+    describe(
+        fig,
+        f"{title}: {len(kernels)} small 3 by 3 grids of weights, red for positive and blue for negative, on one "
+        f"scale from {-limit:.2f} to {limit:.2f}.",
+    )
     return fig
 
 
@@ -270,6 +275,15 @@ def plot_feature_maps(
     fig.tight_layout()
     for row in range(len(names)):
         fig.colorbar(axes[row, 0].images[0], ax=axes[row].tolist(), shrink=0.9, pad=0.02)
+    rows = "; ".join(
+        "{} ({}x{}, {} channels{})".format(name, *np.shape(maps[name]), ", signed" if np.min(maps[name]) < 0 else "")
+        for name in names
+    )
+    describe(
+        fig,
+        f"{title}: one row per layer, its first {max_channels} channels as small heat maps, bright where the "
+        f"channel responds strongly; the maps shrink layer by layer. Rows: {rows}.",
+    )
     return fig
 
 
@@ -298,7 +312,20 @@ def plot_saliency(
         fig.colorbar(layer, ax=ax, fraction=0.046, pad=0.04).ax.tick_params(labelsize=7)
     fig.suptitle(title, fontsize=10)
     fig.tight_layout()
+    where = np.unravel_index(int(np.argmax(last)), last.shape)
+    describe(
+        fig,
+        f"{title}: {len(names)} panels: " + ", ".join(names) + ". Maps are bright where they are strong; the "
+        f"strongest point of the last map is at row {where[0]}, column {where[1]} of the 28 by 28 digit; "
+        f"{_share_on_ink(last, digit):.0%} of the map's weight lies on the digit's ink.",
+    )
     return fig
+
+
+def _share_on_ink(heat: np.ndarray, digit: np.ndarray) -> float:
+    """The share of a map's total that falls on inked pixels (> 0.1) of the digit."""
+    total = float(np.sum(heat))
+    return float(np.sum(heat[np.asarray(digit) > 0.1])) / total if total > 0 else 0.0
 
 
 def plot_embedding(
@@ -347,4 +374,20 @@ def plot_embedding(
     ax.set(title=title, xlabel=xlabel, ylabel=ylabel)
     ax.legend(title="digit", loc="center left", bbox_to_anchor=(1.0, 0.5), markerscale=3, fontsize=8, frameon=False)
     fig.tight_layout()
+    marks = f"; {len(highlight)} {highlight_label} marked with black crosses" if highlight is not None else ""
+    describe(
+        fig,
+        f"{title}: a scatter plot of {len(points):,} points, one per digit image, coloured by digit, each "
+        f"digit's label at the middle of its points{marks}. {_clusters_in_words(points, labels)}",
+    )
     return fig
+
+
+def _clusters_in_words(points: np.ndarray, labels: np.ndarray) -> str:
+    """Which digits' clouds of points lie closest together (their medians), in a sentence."""
+    present = [d for d in range(10) if np.any(labels == d)]
+    if len(present) < 2:
+        return ""
+    middles = {d: np.median(points[labels == d], axis=0) for d in present}
+    pairs = sorted((float(np.linalg.norm(middles[a] - middles[b])), a, b) for a in present for b in present if a < b)
+    return "Closest together: " + ", ".join(f"{a} and {b}" for _, a, b in pairs[:3]) + "."

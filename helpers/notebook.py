@@ -26,9 +26,34 @@ def setup_notebook(seed: int | None = None) -> int:
     from helpers.style import STYLE
 
     plt.rcParams.update(STYLE)
+    keep_alt_text()
     from helpers.training import set_seed
 
     return set_seed(seed)
+
+
+def keep_alt_text() -> None:
+    """Store each figure's alt text (``helpers.plots.describe``) with its image in the notebook's output, as
+    ``{"image/png": {"alt": ...}}``: IPython's image formatters may answer ``(data, metadata)``.  Outside IPython,
+    or before any image formatter knows matplotlib's figures, it does nothing."""
+    from IPython import get_ipython
+    from matplotlib.figure import Figure
+
+    shell = get_ipython()
+    if shell is None:
+        return
+    for mime in ("image/png", "image/jpeg", "image/svg+xml"):
+        formatter = shell.display_formatter.formatters.get(mime)
+        draw = formatter.lookup_by_type(Figure) if formatter is not None and Figure in formatter.type_printers else None
+        if draw is None or getattr(draw, "keeps_alt_text", False):
+            continue
+
+        def draw_with_alt_text(fig: Figure, draw: Callable[[Figure], Any] = draw) -> Any:
+            data, alt_text = draw(fig), getattr(fig, "alt_text", None)
+            return (data, {"alt": alt_text}) if data is not None and alt_text else data
+
+        draw_with_alt_text.keeps_alt_text = True
+        formatter.for_type(Figure, draw_with_alt_text)
 
 
 def environment_report() -> dict[str, Any]:

@@ -3,7 +3,8 @@ included, modest size) so a notebook can show it, change it or save it.
 
 Digits are drawn as stored: white ink (1.0, or 255 in raw pixels) on a black background (0), on that fixed
 scale, never autoscaled.  Figures that compare share one scale; probabilities print with enough digits to tell
-99.2 % from 100 % (``format_probability``)."""
+99.2 % from 100 % (``format_probability``).  Each figure carries its alt text (``describe``): what it shows, in
+words, for a reader who cannot see it, written from the numbers it draws."""
 
 from __future__ import annotations
 
@@ -15,14 +16,15 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from helpers.data import NUM_CLASSES, unit_pixels
-from helpers.style import DIGIT_CMAP, DPI, HEAT_CMAP, SIGNED_CMAP, STYLE, format_probability  # noqa: F401
+from helpers.style import DIGIT_CMAP, DPI, HEAT_CMAP, SIGNED_CMAP, STYLE, describe, format_probability  # noqa: F401
 
 
-def _finish(fig: Figure, title: str | None = None, **options: Any) -> Figure:
-    """Give ``fig`` its title (unless ``None``) and a tight layout; return it."""
+def _finish(fig: Figure, alt_text: str, title: str | None = None, **options: Any) -> Figure:
+    """Give ``fig`` its title (unless ``None``), a tight layout and its alt text (after the title); return it."""
     if title is not None:
         fig.suptitle(title, **options)
     fig.tight_layout()
+    describe(fig, f"{title}: {alt_text[:1].lower()}{alt_text[1:]}" if title else alt_text[:1].upper() + alt_text[1:])
     return fig
 
 
@@ -49,7 +51,14 @@ def plot_class_counts(counts: dict[str, int], title: str = "Images per class") -
     ax.bar_label(bars, fontsize=8)
     ax.set(title=title, xlabel="digit (class folder)", ylabel="number of images")
     ax.margins(y=0.15)
-    return _finish(fig)
+    values = [counts[d] for d in digits]
+    return _finish(
+        fig,
+        f"{title}: a bar chart, one bar per digit {digits[0]} to {digits[-1]}, from {min(values):,} to "
+        f"{max(values):,} images each."
+        if digits
+        else f"{title}: an empty bar chart.",
+    )
 
 
 def plot_samples_per_class(
@@ -68,7 +77,13 @@ def plot_samples_per_class(
                 ax.imshow(_image(images[found[column]]), **digit_scale(images))
             if column == 0:
                 ax.set_ylabel(str(digit), rotation=0, labelpad=10, fontsize=11)
-    return _finish(fig, title)
+    shown = int(sum(min(per_class, int((np.asarray(labels) == d).sum())) for d in range(NUM_CLASSES)))
+    return _finish(
+        fig,
+        f"a grid of {shown} handwritten digits, white ink on black, one row per digit 0 to 9 with up to "
+        f"{per_class} examples of it.",
+        title,
+    )
 
 
 def plot_digit_pixels(image: np.ndarray, title: str = "One digit's pixel values (0..255)", margin: int = 1) -> Figure:
@@ -102,7 +117,12 @@ def plot_digit_pixels(image: np.ndarray, title: str = "One digit's pixel values 
     ax.tick_params(labelsize=7)
     fig.colorbar(shown, ax=ax, shrink=0.5, label="pixel value")
     ax.set(title=title, xlabel="column", ylabel="row")
-    return _finish(fig)
+    return _finish(
+        fig,
+        f"{title}: the digit's ink and a pixel around it, {crop.shape[0]} rows by {crop.shape[1]} columns of "
+        f"gray cells, each inked cell labelled with its value: {int((crop > 0).sum())} cells are inked, from "
+        f"{int(crop[crop > 0].min()) if crop.any() else 0} (faint) to {int(crop.max())} (white); the rest are 0.",
+    )
 
 
 def plot_pixel_histograms(raw: np.ndarray, scaled: np.ndarray) -> Figure:
@@ -111,7 +131,14 @@ def plot_pixel_histograms(raw: np.ndarray, scaled: np.ndarray) -> Figure:
     for ax, values, name in ((axes[0], raw, "raw pixels [0, 255]"), (axes[1], scaled, "normalized pixels [0, 1]")):
         ax.hist(np.ravel(values), bins=50, color="tab:blue", log=True)
         ax.set(title=name, xlabel="pixel value", ylabel="count (log scale)")
-    return _finish(fig)
+    zeros = float(np.mean(np.ravel(raw) == 0))
+    return _finish(
+        fig,
+        f"Two histograms of the same pixels, counts on a log scale: left the raw values from "
+        f"{np.min(raw):g} to {np.max(raw):g}, right the normalized values from {np.min(scaled):g} to "
+        f"{np.max(scaled):g}. The two have the same shape: scaling moves the values, not their spread. {zeros:.0%} "
+        "of the pixels are 0, the background.",
+    )
 
 
 def plot_learning_curves(history: dict[str, Sequence[float]], title: str = "Learning curves", axes=None) -> Figure:
@@ -131,7 +158,20 @@ def plot_learning_curves(history: dict[str, Sequence[float]], title: str = "Lear
         ax.set_xlim(0.5, len(epochs) + 0.5)  # one epoch too: a tick at 1, not 0.96 .. 1.04
         ax.xaxis.get_major_locator().set_params(integer=True, min_n_ticks=1)  # whole epochs only, no "2.5"
         ax.legend()
-    return _finish(fig, title)
+    words = [
+        f"Two line charts over {len(epochs)} epochs, accuracy on the left and loss on the right, for the "
+        f"training digits{' and the validation digits' if 'val_loss' in history else ''}."
+    ]
+    for name, key in (("training", ""), ("validation", "val_")):
+        if f"{key}accuracy" in history:
+            words.append(
+                f"Last {name} accuracy {format_probability(history[f'{key}accuracy'][-1])}, "
+                f"loss {history[f'{key}loss'][-1]:.3g}."
+            )
+    if "val_loss" in history:
+        best = int(np.argmin(history["val_loss"]))
+        words.append(f"The validation loss is lowest at epoch {best + 1} ({history['val_loss'][best]:.3g}).")
+    return _finish(fig, " ".join(words), title)
 
 
 def plot_confusion_matrix(
@@ -167,7 +207,21 @@ def plot_confusion_matrix(
         **options,
     )
     ax.set(title=title, xlabel="predicted digit", ylabel="true digit")
-    return _finish(fig)
+    return _finish(fig, f"{title}: {_confusion_in_words(matrix)}")
+
+
+def _confusion_in_words(matrix: np.ndarray) -> str:
+    """A confusion matrix's totals and its largest mistakes, in a sentence or two."""
+    diagonal = np.eye(len(matrix), dtype=bool)
+    right, wrong = int(matrix[diagonal].sum()), int(matrix[~diagonal].sum())
+    words = (
+        f"a table of {int(matrix.sum()):,} digits, true digit in rows, predicted digit in columns; "
+        f"{right:,} on the gray diagonal are right and {wrong:,} off it are mistakes, in reds."
+    )
+    worst = sorted(zip(*np.nonzero(~diagonal & (matrix > 0))), key=lambda cell: -matrix[cell])[:3]
+    if worst:
+        words += " Most often: " + ", ".join(f"{t} read as {p} ({matrix[t, p]}x)" for t, p in worst) + "."
+    return words
 
 
 def plot_confusion_matrices(matrices: dict[str, np.ndarray], title: str = "Confusion matrices") -> Figure:
@@ -186,7 +240,8 @@ def plot_confusion_matrices(matrices: dict[str, np.ndarray], title: str = "Confu
     fig, axes = plt.subplots(1, len(arrays), figsize=(6.2 * len(arrays), 5.5), dpi=DPI, squeeze=False)
     for ax, (name, matrix) in zip(axes[0], arrays.items()):
         plot_confusion_matrix(matrix, title=name, vmax=vmax, ax=ax)
-    return _finish(fig, title)
+    panels = " ".join(f"{name}: {_confusion_in_words(matrix)}" for name, matrix in arrays.items())
+    return _finish(fig, f"{len(arrays)} confusion matrices side by side, mistakes on one colour scale. {panels}", title)
 
 
 def plot_predictions(
@@ -214,7 +269,15 @@ def plot_predictions(
         if probabilities is not None:
             text += f" ({format_probability(probabilities[i][int(predictions[i])])})"
         ax.set_title(text, fontsize=8, color="red" if wrong else "black", fontweight="bold" if wrong else "normal")
-    return _finish(fig, title)
+    mistakes = [(int(labels[i]), int(predictions[i])) for i in range(n) if int(predictions[i]) != int(labels[i])]
+    words = f"{n} digits, each captioned with its true and predicted digit"
+    words += " and the confidence; " if probabilities is not None else "; "
+    if mistakes:
+        words += f"{len(mistakes)} wrong, framed in red: " + ", ".join(f"{t} read as {p}" for t, p in mistakes[:8])
+        words += f" and {len(mistakes) - 8} more." if len(mistakes) > 8 else "."
+    else:
+        words += "all read right."
+    return _finish(fig, words, title)
 
 
 def plot_confused_pairs(
@@ -240,7 +303,10 @@ def plot_confused_pairs(
         for ax, index in zip(ax_row, found):
             ax.imshow(_image(images[index]), **digit_scale(images))
         ax_row[0].set_ylabel(f"{true} -> {predicted}\n({count}x)", rotation=0, labelpad=28, fontsize=9, va="center")
-    return _finish(fig, title, fontsize=11)
+    rows_in_words = "; ".join(f"{t}s read as {p} ({c}x)" for t, p, c in pairs) or "no mistakes to show"
+    return _finish(
+        fig, f"handwritten digits the model got wrong, up to {per_pair} per row: {rows_in_words}.", title, fontsize=11
+    )
 
 
 def plot_probabilities(
@@ -259,7 +325,15 @@ def plot_probabilities(
         bars[int(true_label)].set_edgecolor("green")
         bars[int(true_label)].set_linewidth(2.5)
     ax.set(title=title, xlabel="digit", ylabel="probability", ylim=(0, 1.05), xticks=range(NUM_CLASSES))
-    return _finish(fig)
+    top = int(probabilities.argmax())
+    words = f"{title}: a bar chart of the 10 digits' probabilities; the highest, orange, is {top} at "
+    words += format_probability(probabilities[top])
+    if true_label is not None and int(true_label) == top:
+        words += ", the true digit (outlined in green)"
+    elif true_label is not None:
+        words += f"; the true digit, outlined in green, is {int(true_label)} at "
+        words += format_probability(probabilities[int(true_label)])
+    return _finish(fig, words + ".")
 
 
 def plot_image_row(
@@ -275,7 +349,7 @@ def plot_image_row(
         ax.imshow(np.squeeze(image), **{**digit_scale(image), "cmap": cmap})
         ax.set_title(name, fontsize=9)
         ax.set_xticks([]), ax.set_yticks([])
-    return _finish(fig, title or None)
+    return _finish(fig, f"a row of {len(images)} images, white on black: " + "; ".join(titles) + ".", title or None)
 
 
 def plot_image_grid(
@@ -297,4 +371,6 @@ def plot_image_grid(
             if r == 0 and column_titles is not None and c < len(column_titles):
                 ax.set_title(column_titles[c], fontsize=9)
         ax_row[0].set_ylabel(row_labels[r], rotation=0, ha="right", va="center", fontsize=9)
-    return _finish(fig, title or None)
+    columns = f"; columns {', '.join(column_titles)}" if column_titles else ""
+    rows_in_words = "; ".join(f"{label} ({len(images)})" for label, images in zip(row_labels, rows))
+    return _finish(fig, f"a grid of digits, white on black, one row each: {rows_in_words}{columns}.", title or None)

@@ -7,7 +7,7 @@ Each notebook runs in its own new kernel with the current interpreter, from the 
 exactly as ``pytest --nbval --nbval-current-env`` will run it.  The script refuses to save a notebook whose
 outputs contain a stderr stream or an absolute path of this machine (both would break or leak in CI), or a
 widget whose state is not saved in the notebook's metadata (viewers that render saved widget state, such as
-JupyterLab for a trusted notebook, would show an error instead of the widget).
+JupyterLab for a trusted notebook, would show an error instead of the widget), or a figure without alt text.
 """
 
 from __future__ import annotations
@@ -38,6 +38,9 @@ def problems(notebook: nbformat.NotebookNode) -> list[str]:
                 found.append(f"cell {index}: widget {model_id} has no saved state in the notebook's metadata")
             if output.get("output_type") == "stream" and output.get("name") == "stderr":
                 found.append(f"cell {index}: stderr output: {output.get('text', '')[:200]!r}")
+            for mime in output.get("data", {}):
+                if mime.startswith("image/") and not output.get("metadata", {}).get(mime, {}).get("alt"):
+                    found.append(f"cell {index}: a figure without alt text (helpers.plots.describe)")
             if output.get("output_type") == "error":
                 found.append(f"cell {index}: error {output.get('ename')}: {output.get('evalue')}")
             text = str(output.get("text", "")) + str(output.get("data", {}).get("text/plain", ""))

@@ -121,6 +121,21 @@ def test_committed_with_clean_outputs_from_a_fresh_run(path):
             assert not ABSOLUTE_PATH.search(blob), ABSOLUTE_PATH.search(blob).group(0)
 
 
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_every_figure_is_committed_with_alt_text(path):
+    """Each image a notebook shows carries alt text in its output's metadata (``{"image/png": {"alt": ...}}``,
+    from ``helpers.plots.describe``), which the website puts on the image (issue 25)."""
+    missing = []
+    for number, cell in enumerate(cells(path)):
+        for output in cell.get("outputs", []):
+            for mime in output.get("data", {}):
+                if mime.startswith("image/"):
+                    alt = output.get("metadata", {}).get(mime, {}).get("alt", "")
+                    if len(alt.split()) < 5:  # a few words at least: not empty, not just a file name
+                        missing.append(f"cell {number}: {text(cell)[:60]!r}")
+    assert not missing, f"{len(missing)} figure(s) without alt text: {missing}"
+
+
 def test_ignored_cells_are_marked_on_their_first_line_only():
     for path in NOTEBOOKS:
         for cell in cells(path):

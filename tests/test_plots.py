@@ -245,3 +245,109 @@ def test_image_grid_has_one_axes_per_cell_and_labels_rows():
         assert len(fig.axes[5].images) == 0 and len(fig.axes[4].images) == 1  # a short row leaves blanks
     finally:
         plt.close(fig)
+
+
+# --- alt text (issue 25): every figure says what it shows, from the numbers it draws -----------------------------
+def test_every_figure_function_gives_its_figure_alt_text_with_its_title():
+    """Every public ``plot_*`` of helpers.plots and helpers.explain, called here, leaves alt text on its figure
+    that names the figure by its title; a new plot function without a case here fails."""
+    from helpers import explain
+
+    matrix = np.diag([9] * 10)
+    history = {"loss": [0.5, 0.3], "accuracy": [0.8, 0.9], "val_loss": [0.4, 0.35], "val_accuracy": [0.85, 0.9]}
+    calls = {
+        "plot_class_counts": lambda: plots.plot_class_counts({"0": 3, "1": 4}, title="T"),
+        "plot_samples_per_class": lambda: plots.plot_samples_per_class(IMAGES, LABELS, 2, title="T"),
+        "plot_digit_pixels": lambda: plots.plot_digit_pixels(IMAGES[0], title="T"),
+        "plot_pixel_histograms": lambda: plots.plot_pixel_histograms(IMAGES * 255, IMAGES),
+        "plot_learning_curves": lambda: plots.plot_learning_curves(history, title="T"),
+        "plot_confusion_matrix": lambda: plots.plot_confusion_matrix(matrix, title="T"),
+        "plot_confusion_matrices": lambda: plots.plot_confusion_matrices({"a": matrix}, title="T"),
+        "plot_predictions": lambda: plots.plot_predictions(IMAGES[:4], LABELS[:4], LABELS[:4], title="T"),
+        "plot_confused_pairs": lambda: plots.plot_confused_pairs(IMAGES, LABELS, LABELS, [], title="T"),
+        "plot_probabilities": lambda: plots.plot_probabilities(np.full(10, 0.1), title="T"),
+        "plot_image_row": lambda: plots.plot_image_row([IMAGES[0]], ["one"], title="T"),
+        "plot_image_grid": lambda: plots.plot_image_grid([[IMAGES[0]]], ["row"], title="T"),
+        "plot_filters": lambda: explain.plot_filters(RNG.normal(size=(4, 3, 3)), title="T"),
+        "plot_feature_maps": lambda: explain.plot_feature_maps({"conv1": RNG.random((26, 26, 4))}, 4, title="T"),
+        "plot_saliency": lambda: explain.plot_saliency(IMAGES[0], IMAGES[1, ..., 0], title="T"),
+        "plot_embedding": lambda: explain.plot_embedding(RNG.normal(size=(30, 2)), LABELS, title="T"),
+    }
+    public = {name for module in (plots, explain) for name in dir(module) if name.startswith("plot_")}
+    assert public == set(calls), f"plot functions without an alt-text case here: {sorted(public - set(calls))}"
+    for name, call in calls.items():
+        alt = call().alt_text
+        assert len(alt) > 40 and "  " not in alt, (name, alt)
+        if name != "plot_pixel_histograms":  # it has no title of its own
+            assert alt.startswith("T: "), (name, alt)
+
+
+def test_learning_curves_alt_text_gives_the_last_values_and_the_best_epoch():
+    history = {
+        "loss": [0.5, 0.3, 0.2],
+        "accuracy": [0.8, 0.9, 0.95],
+        "val_loss": [0.4, 0.3, 0.35],
+        "val_accuracy": [0.85, 0.9, 0.91],
+    }
+    alt = plots.plot_learning_curves(history, title="Run").alt_text
+    assert "over 3 epochs" in alt
+    assert "training accuracy 95.0%, loss 0.2." in alt and "validation accuracy 91.0%, loss 0.35." in alt
+    assert "lowest at epoch 2 (0.3)" in alt
+    assert alt.startswith("Run: two line charts")
+
+
+def test_confusion_matrix_alt_text_counts_right_and_wrong_and_names_the_commonest_mistakes():
+    matrix = np.diag([10] * 10)
+    matrix[4, 9], matrix[7, 1], matrix[3, 5] = 6, 2, 3
+    alt = plots.plot_confusion_matrix(matrix, title="Test").alt_text
+    assert "111 digits" in alt and "100 on the gray diagonal are right and 11 off it" in alt
+    assert "4 read as 9 (6x), 3 read as 5 (3x), 7 read as 1 (2x)" in alt
+    assert "Most often" not in plots.plot_confusion_matrix(np.diag([10] * 10)).alt_text
+
+
+def test_predictions_alt_text_lists_the_mistakes():
+    predictions = LABELS[:8].copy()
+    predictions[2], predictions[5] = 7, 0
+    alt = plots.plot_predictions(IMAGES[:8], LABELS[:8], predictions, title="P").alt_text
+    assert "8 digits" in alt and "2 wrong" in alt and "2 read as 7, 5 read as 0." in alt
+    assert "all read right" in plots.plot_predictions(IMAGES[:3], LABELS[:3], LABELS[:3]).alt_text
+
+
+def test_probabilities_alt_text_names_the_top_digit_and_the_truth():
+    probabilities = np.full(10, 0.004)
+    probabilities[3], probabilities[8] = 0.9, 0.068
+    assert "the highest, orange, is 3 at 90.0%; the true digit, outlined in green, is 8 at 6.8%." in (
+        plots.plot_probabilities(probabilities, true_label=8).alt_text
+    )
+    assert "3 at 90.0%, the true digit" in plots.plot_probabilities(probabilities, true_label=3).alt_text
+
+
+def test_describe_refuses_an_empty_alt_text():
+    with pytest.raises(ValueError, match="cannot be empty"):
+        plots.describe(plt.figure(), "  ")
+
+
+def test_a_figure_shown_in_ipython_after_setup_carries_its_alt_text_in_the_output_metadata():
+    """``keep_alt_text`` (run by ``setup_notebook``) makes IPython's PNG formatter return the figure's alt text as
+    the image's metadata, which the notebook stores as ``{"image/png": {"alt": ...}}``; a figure without alt text
+    keeps plain output; a second call does not wrap twice."""
+    from IPython.core.interactiveshell import InteractiveShell
+    from IPython.core.pylabtools import select_figure_formats
+
+    from helpers.notebook import keep_alt_text
+
+    shell = InteractiveShell.instance()
+    try:
+        select_figure_formats(shell, {"png"})  # what `%matplotlib inline` registers
+        keep_alt_text()
+        keep_alt_text()
+        fig = plots.plot_class_counts({"0": 3, "1": 5}, title="Counts")
+        data, metadata = shell.display_formatter.format(fig)
+        assert data["image/png"] and metadata["image/png"] == {"alt": fig.alt_text}
+        assert fig.alt_text.startswith("Counts: a bar chart")
+        plain, ax = plt.subplots()
+        ax.plot([1, 2])
+        data, metadata = shell.display_formatter.format(plain)
+        assert data["image/png"] and "image/png" not in metadata
+    finally:
+        InteractiveShell.clear_instance()

@@ -8,6 +8,14 @@
   "use strict";
 
   // ---- numbers as Python computes them
+  function formatProbability(p) { // helpers.style.format_probability: never a false 100 % or 0 %
+    if (p >= 1) return "100%";
+    if (p <= 0) return "0%";
+    if (p >= 0.9995) return ">99.9%";
+    if (p < 0.0005) return "<0.1%";
+    return `${(100 * p).toFixed(1)}%`;
+  }
+
   function roundHalfEven(x) { // Python's round()
     const r = Math.round(x);
     return Math.abs(x % 1) === 0.5 && r % 2 !== 0 ? r - 1 : r;
@@ -240,7 +248,7 @@
       const probabilities = predict(loaded.model, input);
       times.push(performance.now() - t);
       const digit = probabilities.indexOf(Math.max(...probabilities));
-      answer.textContent = `The CNN reads a ${digit} (probability ${(100 * probabilities[digit]).toFixed(1)} %).`;
+      answer.textContent = `The CNN reads a ${digit} (probability ${formatProbability(probabilities[digit])}).`;
       root.dataset.digit = String(digit);
       const later = times.slice(1);
       timing.textContent = `Preprocessing and prediction took ${times[0].toFixed(1)} ms the first time` +
@@ -255,7 +263,7 @@
         const row = document.createElement("div");
         row.className = "course-draw-bar";
         row.innerHTML = `<span>${d}</span><span class="course-draw-fill" style="width:${(100 * p).toFixed(1)}%"></span>` +
-          `<span>${(100 * p).toFixed(1)} %</span>`;
+          `<span>${formatProbability(p)}</span>`;
         bars.append(row);
       });
     }
@@ -278,7 +286,7 @@
     window.CourseDraw.model = loaded.model;
   }
 
-  window.CourseDraw = { toMnistInput, loadModel, predict, resizeLanczos, autocontrastLow1 };
+  window.CourseDraw = { toMnistInput, loadModel, predict, resizeLanczos, autocontrastLow1, formatProbability };
   document.addEventListener("DOMContentLoaded", () => {
     document.querySelectorAll(".course-draw").forEach((root) => start(root));
   });

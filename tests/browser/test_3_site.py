@@ -195,6 +195,17 @@ def test_browser_model_agrees_with_keras(tab, site_url):
     assert not tab.problems, tab.problems
 
 
+def test_the_pad_prints_probabilities_as_the_notebooks_do(tab, site_url):
+    """The pad's probabilities read as every notebook prints them (``format_probability``): 0.9996 is ">99.9%",
+    never a false "100.0 %"; and its answer line and bars use that form."""
+    from helpers.style import format_probability
+
+    probabilities = [0.0, 1e-5, 0.0004, 0.0005, 0.012, 0.5, 0.992, 0.9994, 0.9995, 0.99996, 1.0]
+    _draw_page(tab, site_url)
+    got = tab.evaluate("(ps) => ps.map((p) => CourseDraw.formatProbability(p))", probabilities)
+    assert got == [format_probability(p) for p in probabilities]
+
+
 STROKES = {  # digits drawn with the mouse on the 280x280 pad: lists of strokes, each a list of (x, y) points
     "1": [[(140, 50), (140, 230)]],
     "7": [[(80, 60), (200, 60), (120, 230)]],
@@ -228,6 +239,9 @@ def test_mouse_drawn_digit_is_read(tab, site_url, digit):
     difference = float(np.abs(np.asarray(browser_input).reshape(28, 28, 1) - python_input).max())
     assert difference <= 1e-6, f"the browser's preprocessing differs from notebook 08's by {difference}"
     assert tab.locator(".course-draw").get_attribute("data-digit") == digit
+    printed = [tab.locator(".course-draw-answer").inner_text()] + tab.locator(".course-draw-bar").all_inner_texts()
+    for text in printed:  # every probability as format_probability prints it: "97.3%", ">99.9%", "<0.1%", "0%"
+        assert re.search(r"(?<![\d.])(100|[<>]?\d{1,2}(\.\d)?)%", text) and " %" not in text, text
     assert "first time" in tab.locator(".course-draw-timing").inner_text()
     assert not tab.problems, tab.problems
 
