@@ -44,10 +44,10 @@ lab: $(STAMP)
 
 # Tests marked `maintainer` (benchmarks, scripts, repo2docker, the wheelhouse, the Colab bootstrap in a bare venv)
 # are left to `make test-maintainer`. pytest's "no tests collected" (exit status 5, e.g. a mistyped -k) fails.
-# Two processes (pytest-xdist): each notebook, and notebooks 04-09 and 11 together, run in order in one of them
-# (tests/conftest.py); the unit tests spread over both.
+# Two processes (pytest-xdist): each notebook runs in order in one of them, and the notebooks that train for minutes
+# (04, 10, 11) one after another in the first, beside the rest (tests/conftest.py); the unit tests spread over both.
 NOT_MAINTAINER := -m "not maintainer"
-PARALLEL := -n 2 --dist loadgroup
+PARALLEL := -n 2 --dist loadgroup --no-loadscope-reorder
 
 test: $(STAMP)
 	PYTHONHASHSEED=0 $(BIN)/python -m pytest $(NBVAL) $(NOT_MAINTAINER) $(PARALLEL) notebooks tests $(PYTEST_ARGS)

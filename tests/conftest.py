@@ -107,26 +107,75 @@ def pytest_collection_modifyitems(config, items):
                     item.add_marker(pytest.mark.skip(reason=reason))
 
 
-# `make test` runs on two processes (pytest-xdist, `-n 2 --dist loadgroup`): a notebook's cells share one kernel,
-# so each notebook is one group, run in order by one worker. Notebooks 05-09 and 11 load the model notebook 04
-# trains and saves, so they form one group with 04, in order; 00-03, 10 and 12 train nothing the others need, so
-# the second worker runs them (10's training beside 04's) and the unit tests. Each unit test is its own unit.
-NOTEBOOKS_AFTER_04 = ("04", "05", "06", "07", "08", "09", "11")
-CRITICAL_GROUP = "notebooks-04-09-11"  # the longest chain: xdist starts it first (the group with the most cells)
+# `make test` runs on two processes (pytest-xdist, `-n 2 --dist loadgroup --no-loadscope-reorder`); a notebook's
+# cells share one kernel, so each notebook is one group, run in order by one worker. On a 2-core machine two
+# trainings side by side each run about 1.7x slower, while a training beside other work (imports, plots, unit
+# tests) barely slows, so the notebooks that train for minutes (04, 10, 11) form ONE group, one after another:
+# the training lane, which xdist starts first. The second worker runs the rest: the notebooks that train nothing
+# the others need, then 05-09, which load the model 04 trains (their first cell waits until 04 is done), then the
+# unit tests; the first worker takes unit tests too once the lane is done.
+TRAINING_LANE = ("04", "10", "11")  # 11 loads 04's model too: after 04 in the lane
+NEEDS_04 = ("05", "06", "07", "08", "09")
+LANE_GROUP = "notebooks-04-10-11"
+WAIT_FOR_04_S = 30 * 60  # at most; then the notebook goes on (and trains the reference model itself if missing)
+
+
+def _notebook(item) -> str | None:
+    """The number of the notebook a test item is a cell of ("04"), or None for a unit test."""
+    path = Path(str(item.fspath))
+    return path.name[:2] if path.suffix == ".ipynb" else None
 
 
 def group_notebooks(config, items) -> None:
-    """Under ``--dist loadgroup``, suffix each notebook cell's id with its group, as pytest-xdist does for an
+    """Under ``--dist loadgroup``, order the items as the comment above says (xdist keeps that order under
+    ``--no-loadscope-reorder``) and suffix each notebook cell's id with its group, as pytest-xdist does for an
     ``xdist_group`` mark. (xdist 3.8 writes ``item._nodeid``, which pytest 9 no longer reads: an id is ``item._id``
     there, so the suffix goes into that, and a check stops the run if a later pytest changes it again.)"""
     if not getattr(config.option, "loadgroup", False):  # set in pytest-xdist's workers under --dist loadgroup
         return
     from _pytest.nodeid import NodeId
 
+    def rank(item) -> int:
+        number = _notebook(item)
+        if number is None:
+            return 3
+        return 0 if number in TRAINING_LANE else 2 if number in NEEDS_04 else 1
+
+    items.sort(key=rank)  # stable: the notebooks' cells and the unit tests keep their order
     for item in items:
-        path = Path(str(item.fspath))
-        if path.suffix == ".ipynb" and "@" not in item.nodeid:
-            group = CRITICAL_GROUP if path.name[:2] in NOTEBOOKS_AFTER_04 else f"notebook-{path.stem}"
+        number = _notebook(item)
+        if number is not None and "@" not in item.nodeid:
+            group = LANE_GROUP if number in TRAINING_LANE else f"notebook-{Path(str(item.fspath)).stem}"
             item._id = NodeId.parse(f"{item.nodeid}@{group}")
             if not item.nodeid.endswith(f"@{group}"):
                 raise pytest.UsageError("this pytest ignores test groups; run without -n (pytest-xdist)")
+    config.pluginmanager.register(WaitFor04(config), "wait-for-04")
+
+
+class WaitFor04:
+    """In a worker of ``make test``: the first cell of notebooks 05-09 waits until the other worker has run
+    notebook 04 (a file in the temporary folder, named after xdist's run id, says so), when 04 is in this run."""
+
+    def __init__(self, config) -> None:
+        import tempfile
+
+        run_id = getattr(config, "workerinput", {}).get("testrunuid", "")
+        self.done = Path(tempfile.gettempdir()) / f"mnist-cnn-course-{run_id}-04-done" if run_id else None
+
+    @pytest.hookimpl(hookwrapper=True)
+    def pytest_runtest_teardown(self, item, nextitem):
+        yield  # after 04's last cell, once its kernel is shut down
+        if self.done and _notebook(item) == "04" and (nextitem is None or _notebook(nextitem) != "04"):
+            self.done.touch()
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_runtest_setup(self, item):
+        import time
+
+        if self.done is None or _notebook(item) not in NEEDS_04:
+            return
+        if not any(_notebook(other) == "04" for other in item.session.items):
+            return  # 04 is not in this run: the notebook trains the reference model itself if it is missing
+        deadline = time.monotonic() + WAIT_FOR_04_S
+        while not self.done.exists() and time.monotonic() < deadline:
+            time.sleep(1)
