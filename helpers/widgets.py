@@ -13,6 +13,7 @@ from typing import Any
 
 import ipywidgets as widgets
 import numpy as np
+import traitlets
 from matplotlib.figure import Figure
 
 from helpers.data import load_arrays
@@ -80,6 +81,20 @@ def learning_curve_png(history: Mapping[str, list[float]], title: str = "Your mo
     return figure_png(fig)
 
 
+class Picture(widgets.Image):
+    """An image widget whose tooltip is its alt text: what it shows, in words (a screen reader reads it; the
+    course website makes it the image's ``alt``).  It also syncs an empty ``description``, which ``Image`` lacks:
+    the widgets' front end (@jupyter-widgets/controls 5) reads the description's length before it shows a
+    tooltip, and without one it cannot draw the image at all."""
+
+    description = traitlets.Unicode("").tag(sync=True)
+
+
+def _picture(alt_text: str) -> Picture:
+    """A ``Picture``, hidden until it has one."""
+    return Picture(format="png", tooltip=alt_text, layout=widgets.Layout(display="none"))
+
+
 def _show(visible: bool, *parts: widgets.Widget) -> None:
     for widget in parts:
         widget.layout.display = None if visible else "none"
@@ -132,7 +147,7 @@ def test_set_explorer(
         layout=widgets.Layout(width="420px"),
     )
     caption = widgets.HTML()
-    picture = widgets.Image(format="png")
+    picture = _picture("the test digit chosen and a bar chart of its 10 probabilities")
     state: dict[str, Any] = {"indices": np.arange(len(labels)), "quiet": False}
 
     def render(change: Any = None) -> None:
@@ -149,6 +164,9 @@ def test_set_explorer(
             f"#{index}: " + describe_prediction(probabilities[index], labels[index])
         )
         picture.value = prediction_png(images[index], probabilities[index], labels[index], f"test image #{index}")
+        picture.tooltip = f"Test image #{index} and a bar chart of its 10 probabilities: " + describe_prediction(
+            probabilities[index], labels[index]
+        )
         _show(True, picture)
 
     def refilter(change: Any = None) -> None:
@@ -229,7 +247,7 @@ def hyperparameter_playground(
     stop = widgets.Button(description="Stop", icon="stop", disabled=True, tooltip="stop after the current epoch")
     progress = widgets.IntProgress(value=0, min=0, max=defaults["epochs"], description="epoch 0", style=WIDE)
     status = widgets.HTML("Press <b>Train</b>: a few seconds with the starting values. Nothing trains until then.")
-    curve = widgets.Image(format="png", layout=widgets.Layout(display="none"))
+    curve = _picture("the learning curves of your model, once it trains")
     result = widgets.HTML()
     state: dict[str, Any] = {"thread": None, "result": None, "stop": threading.Event()}
 
@@ -243,6 +261,9 @@ def hyperparameter_playground(
             progress.value, progress.description = epoch, f"epoch {epoch}/{epochs}"
             status.value = html.escape(epoch_line(epoch, epochs, logs))
             curve.value = learning_curve_png(history, title=f"Your model: {describe_settings(kwargs)}")
+            curve.tooltip = f"Learning curves of your model after {epoch} of {epochs} epochs: " + epoch_line(
+                epoch, epochs, logs
+            )
             _show(True, curve)
 
         try:
@@ -340,8 +361,8 @@ def upload_digit(model: Any) -> Tool:
         accept="image/*", multiple=False, description="Upload a digit", layout=widgets.Layout(width="max-content")
     )  # room for the count: "... (1)"
     message = widgets.HTML(html.escape(UPLOAD_HINT))
-    steps_picture = widgets.Image(format="png", layout=widgets.Layout(display="none"))
-    prediction_picture = widgets.Image(format="png", layout=widgets.Layout(display="none"))
+    steps_picture = _picture("your image's preprocessing steps, after an upload")
+    prediction_picture = _picture("the model's input and its 10 probabilities, after an upload")
 
     def on_upload(change: Any = None) -> None:
         value = upload.value
@@ -359,7 +380,11 @@ def upload_digit(model: Any) -> Tool:
             return
         message.value = f"<b>{html.escape(name)}</b>: {html.escape(describe_prediction(probabilities))}"
         steps_picture.value = steps_png(steps)
+        steps_picture.tooltip = f"{name} through the preprocessing steps: " + ", ".join(steps)
         prediction_picture.value = prediction_png(model_input, probabilities, title="model input 28x28")
+        prediction_picture.tooltip = "The model's 28x28 input and its 10 probabilities: " + describe_prediction(
+            probabilities
+        )
         _show(True, steps_picture, prediction_picture)
 
     upload.observe(on_upload, "value")
@@ -379,7 +404,7 @@ def drawing_pad(model: Any, size: int = 280, line_width: int = 18) -> Tool:
     canvas = DrawingCanvas(size=size, line_width=line_width)
     hint = "Draw one digit, large, in the black square; the prediction updates when you release the mouse."
     message = widgets.HTML(html.escape(hint))
-    prediction_picture = widgets.Image(format="png", layout=widgets.Layout(display="none"))
+    prediction_picture = _picture("what the model sees of your drawing and its 10 probabilities")
 
     def on_pixels(change: Any = None) -> None:
         if not canvas.pixels:  # Clear
@@ -396,6 +421,9 @@ def drawing_pad(model: Any, size: int = 280, line_width: int = 18) -> Tool:
         probabilities = predict_one(model, model_input)
         message.value = html.escape(describe_prediction(probabilities))
         prediction_picture.value = prediction_png(model_input, probabilities, title="what the model sees")
+        prediction_picture.tooltip = "What the model sees, 28x28, and its 10 probabilities: " + describe_prediction(
+            probabilities
+        )
         _show(True, prediction_picture)
 
     canvas.observe(on_pixels, "pixels")

@@ -141,8 +141,9 @@ def _references(model: dict) -> set[str]:
 
 def saved_widgets(notebook: dict) -> None:
     """Keep the widgets the site can show from their saved state (the ipywidgets built-ins, drawn by
-    @jupyter-widgets/html-manager); drop the views that need a module from the internet (anywidget's drawing pad)
-    and put one sentence after every widget that says it needs a kernel and how to run it."""
+    @jupyter-widgets/html-manager); drop the views and models that need a module from the internet (anywidget's
+    drawing pad), with the boxes that hold them, and put one sentence after every widget that says it needs a
+    kernel and how to run it."""
     state = notebook.get("metadata", {}).get("widgets", {}).get(WIDGET_STATE, {}).get("state", {})
     foreign = {key for key, model in state.items() if model.get("model_module") not in BUILT_IN_WIDGETS}
 
@@ -162,8 +163,8 @@ def saved_widgets(notebook: dict) -> None:
         cell["outputs"] = [o for o in cell["outputs"] if o not in dropped]
         cells.append(markdown_cell(KERNEL_ONLY_NOTE if dropped else SAVED_WIDGET_NOTE))
     notebook["cells"] = cells
-    for key in foreign:
-        del state[key]
+    for key in [key for key in state if reaches_foreign(key, set())]:  # the module and every box that holds it:
+        del state[key]  # the page's widget manager loads every model of the state, and one it cannot stops them all
 
 
 def site_notebook(student: Path, notebooks: list[str]) -> dict:

@@ -15,6 +15,7 @@ html_theme = "sphinx_book_theme"
 html_title = "Handwritten digits with a CNN"
 html_static_path = ["_static"]
 html_css_files = ["course.css"]
+html_js_files = ["widget-alt.js"]  # notebook 08's widget images get their tooltip as alt text
 html_copy_source = False
 html_show_sourcelink = False
 html_theme_options = {

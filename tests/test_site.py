@@ -130,7 +130,9 @@ def test_kernel_only_widgets_get_a_sentence():
     cells = notebook["cells"]
     assert [site.source(c) for c in cells[1::2]] == [site.KERNEL_ONLY_NOTE, site.SAVED_WIDGET_NOTE]
     assert cells[0]["outputs"] == [] and cells[2]["outputs"] == [view("c")]
-    assert set(state) == {"a", "c"}  # no module from the internet left to load
+    assert set(state) == {"c"}  # no module from the internet left to load, nor a box that holds one
+    kept = {key for model in state.values() for key in site._references(model)}
+    assert kept <= set(state)  # the page's widget manager finds every model it is asked for
 
 
 def test_alt_text_of_an_output_reaches_its_image(tmp_path):

@@ -1,6 +1,7 @@
 """helpers.widgets: build each widget of notebook 08, drive it like a student would, check what it shows."""
 
 import datetime
+import html
 
 import ipywidgets
 import numpy as np
@@ -63,6 +64,9 @@ def test_explorer_follows_the_filters_and_the_slider(model, test_subset):
 
     parts["slider"].value = 5
     assert "test image #5:" in parts["caption"].value and bytes(parts["picture"].value) != first_picture
+    # its alt text (the tooltip, which the website makes the image's alt) says what this picture shows
+    assert parts["picture"].tooltip.startswith("Test image #5 and a bar chart of its 10 probabilities: predicted ")
+    assert parts["picture"].tooltip.endswith(html.unescape(parts["caption"].value.split("test image #5: ")[1]))
 
     predictions = predict_probabilities(model, images).argmax(axis=1)
     parts["digit"].value = 3
@@ -105,6 +109,8 @@ def test_upload_shows_the_steps_and_the_prediction_of_a_good_image(model, test_s
     assert f"predicted {expected} (" in parts["message"].value
     assert visible(parts["steps"]) and is_png(parts["steps"])
     assert visible(parts["prediction"]) and is_png(parts["prediction"])
+    assert parts["steps"].tooltip.startswith("my seven.png through the preprocessing steps: ")
+    assert f"predicted {expected} (" in parts["prediction"].tooltip
 
 
 @pytest.mark.parametrize(
