@@ -6,8 +6,8 @@ The changes live as data in ``notebooks/exercises.json``.  Each one is applied t
 which runs top to bottom in a fresh kernel with ``COURSE_STRICT=0`` (as in a student's kernel: no pytest) and
 ``COURSE_MODELS_DIR`` pointing at a private copy of ``models/``; then the later notebooks named in ``then``
 must still run to the end.  All of them take about 20 minutes on a 2-core CPU, so they run only when asked:
-``make test-exercises`` (``pytest --run-exercises``), or a share of them: ``--exercise-share K/N`` runs the
-entries whose index is K-1 modulo N (CI rotates K, so every entry runs within N runs).
+``make test-exercises`` (``pytest --run-exercises``), or a share of them: ``--exercise-share K/N`` runs one N-th
+of the entries, the long ones spread evenly (``share``; CI rotates K, so every entry runs within N runs).
 """
 
 from __future__ import annotations
@@ -74,18 +74,25 @@ def warnings_shown(notebook) -> str:
     )
 
 
-def share(exercises: list[dict], spec: str | None) -> list[dict]:
-    """The entries of share ``K/N`` (those whose index is K-1 modulo N); all of them when ``spec`` is None.
+RETRAINING = ("04", "10", "11")  # the notebooks whose changed runs train for minutes
 
-    >>> [e["i"] for e in share([{"i": i} for i in range(7)], "2/3")]
-    [1, 4]
+
+def share(exercises: list[dict], spec: str | None) -> list[dict]:
+    """The entries of share ``K/N``; all of them when ``spec`` is None.  The changes to the notebooks that train
+    for minutes are dealt out first, one to each share in turn, then the others, so that no share gets two long
+    runs while another gets none; each entry is in exactly one share.
+
+    >>> changes = [{"notebook": name} for name in ("00_a", "04_b", "01_c", "10_d", "02_e")]
+    >>> [e["notebook"] for e in share(changes, "1/2")], [e["notebook"] for e in share(changes, "2/2")]
+    (['04_b', '00_a', '02_e'], ['10_d', '01_c'])
     """
     if not spec:
         return exercises
     k, n = (int(part) for part in spec.split("/"))
     if not 1 <= k <= n:
         raise ValueError(f"--exercise-share {spec}: K must be 1 to N")
-    return [exercise for index, exercise in enumerate(exercises) if index % n == k - 1]
+    dealt = sorted(exercises, key=lambda exercise: exercise["notebook"][:2] not in RETRAINING)  # stable
+    return [exercise for index, exercise in enumerate(dealt) if index % n == k - 1]
 
 
 def _digests(folder: Path) -> dict[str, str]:
@@ -134,6 +141,15 @@ def test_every_change_still_matches_its_notebook():
         assert exercise["expect"] == "runs" or exercise.get("message"), f"{_id(exercise)}: which warning?"
         for later in exercise.get("then", []):
             assert (NOTEBOOKS / f"{later}.ipynb").is_file() and later > exercise["notebook"], later
+
+
+@pytest.mark.parametrize("n", [1, 4, 6])
+def test_shares_cover_every_change_once_and_spread_the_long_runs(n):
+    shares = [share(EXERCISES, f"{k}/{n}") for k in range(1, n + 1)]
+    assert sorted(id(e) for part in shares for e in part) == sorted(id(e) for e in EXERCISES)
+    long_runs = [sum(e["notebook"][:2] in RETRAINING for e in part) for part in shares]
+    assert max(long_runs) - min(long_runs) <= 1, long_runs
+    assert max(len(part) for part in shares) - min(len(part) for part in shares) <= 1
 
 
 def pytest_generate_tests(metafunc):
