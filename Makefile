@@ -44,8 +44,9 @@ lab: $(STAMP)
 
 # Tests marked `maintainer` (benchmarks, scripts, repo2docker, the wheelhouse, the Colab bootstrap in a bare venv)
 # are left to `make test-maintainer`. pytest's "no tests collected" (exit status 5, e.g. a mistyped -k) fails.
-# Two processes (pytest-xdist): each notebook runs in order in one of them, and the notebooks that train for minutes
-# (04, 10, 11) one after another in the first, beside the rest (tests/conftest.py); the unit tests spread over both.
+# Two processes (pytest-xdist): each notebook runs in order in one of them; 10 and 11, which train for minutes, one
+# after the other in the first, while the second starts with 04 (the model 05-09 and 11 load), then the other
+# notebooks (tests/conftest.py); the unit tests spread over both.
 NOT_MAINTAINER := -m "not maintainer"
 PARALLEL := -n 2 --dist loadgroup --no-loadscope-reorder
 
@@ -56,14 +57,15 @@ unit: $(STAMP)
 	PYTHONHASHSEED=0 $(BIN)/python -m pytest $(NOT_MAINTAINER) $(PARALLEL) tests $(PYTEST_ARGS)
 
 # The maintainers' tests: benchmarks' smoke test, scripts, repo2docker and the wheelhouse (needs
-# requirements-maintainer.txt), the bootstrap in a bare venv. CI runs them after `make test`.
+# requirements-maintainer.txt), the bootstrap in a bare venv. CI runs them after `make test`. Two processes, a test
+# file each at a time: the benchmarks' smoke run (most of the time) beside the others.
 MAINTAINER_STAMP := $(VENV)/.maintainer-installed
 $(MAINTAINER_STAMP): $(STAMP) requirements-maintainer.txt
 	$(BIN)/python -m pip install --quiet $(PIP_FROM) -r requirements-maintainer.txt
 	@touch $@
 
 test-maintainer: $(MAINTAINER_STAMP)
-	PYTHONHASHSEED=0 $(BIN)/python -m pytest -m maintainer tests $(PYTEST_ARGS)
+	PYTHONHASHSEED=0 $(BIN)/python -m pytest -m maintainer -n 2 --dist loadfile tests $(PYTEST_ARGS)
 
 # ruff (pinned in requirements-maintainer.txt; settings in pyproject.toml) over the code and the notebooks' cells.
 LINTED := helpers benchmarks scripts tests notebooks
@@ -91,10 +93,11 @@ test-variants: $(STAMP)
 	  $(PYTEST_ARGS)
 
 # Every change a student may make to a cell (notebooks/exercises.json), applied and run in a student's (gentle)
-# kernel. EXERCISE_SHARE=K/N runs share K of N (each entry in exactly one share; CI rotates K): the subset is printed.
+# kernel. EXERCISE_SHARE=K/N runs share K of N (each entry in exactly one share; CI rotates K): the subset is printed
+# in the header. Two processes; each copies models/ (or, without it, trains the models it guards once).
 EXERCISE_SHARE ?=
 test-exercises: $(STAMP)
-	PYTHONHASHSEED=0 $(BIN)/python -m pytest tests/test_exercises.py --run-exercises \
+	PYTHONHASHSEED=0 $(BIN)/python -m pytest tests/test_exercises.py --run-exercises -n 2 \
 	  $(if $(EXERCISE_SHARE),--exercise-share $(EXERCISE_SHARE)) $(PYTEST_ARGS)
 
 clean-models:
@@ -168,7 +171,7 @@ grade: $(STAMP)
 	PYTHONHASHSEED=0 $(BIN)/python scripts/grade.py "$(SUBMISSIONS)" --timeout $(GRADE_TIMEOUT)
 
 test-editions: $(STAMP)
-	PYTHONHASHSEED=0 $(BIN)/python -m pytest tests/test_editions.py --run-editions $(PYTEST_ARGS)
+	PYTHONHASHSEED=0 $(BIN)/python -m pytest tests/test_editions.py --run-editions -n 2 $(PYTEST_ARGS)
 
 # ---- The course as a website (issue 25). `make site` builds build/site/html/ from the student edition's notebooks
 # as saved (nothing re-executed; scripts/site.py): the course map as the home page, one page per notebook in order,

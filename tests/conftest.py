@@ -89,6 +89,14 @@ def pytest_addoption(parser):
     )
 
 
+def pytest_report_header(config):
+    """Printed once, by the process that reports (also under pytest-xdist, whose workers' prints are lost)."""
+    if config.getoption("--run-exercises"):
+        from test_exercises import chosen_line
+
+        return chosen_line(config.getoption("--exercise-share"))
+
+
 def pytest_configure(config):
     config.addinivalue_line("markers", "editions: runs the real student notebooks (only with --run-editions)")
 
@@ -108,15 +116,16 @@ def pytest_collection_modifyitems(config, items):
 
 
 # `make test` runs on two processes (pytest-xdist, `-n 2 --dist loadgroup --no-loadscope-reorder`); a notebook's
-# cells share one kernel, so each notebook is one group, run in order by one worker. On a 2-core machine two
-# trainings side by side each run about 1.7x slower, while a training beside other work (imports, plots, unit
-# tests) barely slows, so the notebooks that train for minutes (04, 10, 11) form ONE group, one after another:
-# the training lane, which xdist starts first. The second worker runs the rest: the notebooks that train nothing
-# the others need, then 05-09, which load the model 04 trains (their first cell waits until 04 is done), then the
-# unit tests; the first worker takes unit tests too once the lane is done.
-TRAINING_LANE = ("04", "10", "11")  # 11 loads 04's model too: after 04 in the lane
-NEEDS_04 = ("05", "06", "07", "08", "09")
-LANE_GROUP = "notebooks-04-10-11"
+# cells share one kernel, so each notebook is one group, run in order by one worker. Three notebooks train for
+# minutes: 04 (the reference model, which 05-09 and 11 load), 10 and 11. On a 2-core machine two processes share
+# the CPU whatever each runs, so what sets the time is how evenly the work is split: the first worker runs 10 then 11
+# (the training lane), the second starts with 04, then runs the notebooks that need no trained model (00-03, 12),
+# then 05-09; both then share the unit tests. A notebook that loads 04's model (05-09, 11) waits, at its first cell,
+# until 04 is done.
+TRAINING_LANE = ("10", "11")
+FIRST = "04"
+NEEDS_04 = ("05", "06", "07", "08", "09", "11")
+LANE_GROUP = "notebooks-10-11"
 WAIT_FOR_04_S = 30 * 60  # at most; then the notebook goes on (and trains the reference model itself if missing)
 
 
@@ -138,8 +147,10 @@ def group_notebooks(config, items) -> None:
     def rank(item) -> int:
         number = _notebook(item)
         if number is None:
-            return 3
-        return 0 if number in TRAINING_LANE else 2 if number in NEEDS_04 else 1
+            return 4
+        if number in TRAINING_LANE:
+            return 0
+        return 1 if number == FIRST else 3 if number in NEEDS_04 else 2
 
     items.sort(key=rank)  # stable: the notebooks' cells and the unit tests keep their order
     for item in items:

@@ -152,14 +152,15 @@ def test_shares_cover_every_change_once_and_spread_the_long_runs(n):
     assert max(len(part) for part in shares) - min(len(part) for part in shares) <= 1
 
 
+def chosen_line(option: str | None) -> str:
+    """The header line of a ``--run-exercises`` run (tests/conftest.py): which changes this share runs."""
+    chosen = share(EXERCISES, option)
+    return f"exercise changes in this run ({len(chosen)} of {len(EXERCISES)}): {', '.join(_id(e) for e in chosen)}"
+
+
 def pytest_generate_tests(metafunc):
     if "exercise" in metafunc.fixturenames:
         chosen = share(EXERCISES, metafunc.config.getoption("--exercise-share"))
-        if metafunc.config.getoption("--run-exercises"):
-            print(
-                f"\nexercise changes in this run ({len(chosen)} of {len(EXERCISES)}): "
-                f"{', '.join(_id(e) for e in chosen)}"
-            )
         metafunc.parametrize("exercise", chosen, ids=_id)
 
 
